@@ -1,0 +1,62 @@
+"""Configuration for Ceping, read from the environment.
+
+Every setting has a safe development default so that the README's one-line run
+command works on a fresh machine; production deployments set at least
+``SECRET_KEY`` and usually ``DATABASE_URL``.
+"""
+from __future__ import annotations
+
+import os
+
+DEFAULT_SECRET = "dev-only-change-me"
+
+
+def _normalise_database_url(url: str) -> str:
+    """Let operators write ``postgresql://`` and still get the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Settings for a normal run; values come from environment variables."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
+    # The key that turns a printed ballot code into its stored hash. It defaults
+    # to SECRET_KEY; set it separately so the session secret can be rotated
+    # without invalidating codes already printed on slips.
+    CODE_KEY = os.environ.get("CEPING_CODE_KEY") or None
+    # None means "SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI = (
+        _normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+    )
+    # hide_parameters: a failed INSERT must not write answers or code hashes into logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # A whole questionnaire fits comfortably in 64 KiB; anything larger is abuse.
+    MAX_CONTENT_LENGTH = int(os.environ.get("CEPING_MAX_BODY", 64 * 1024))
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    MAX_FORM_PARTS = 200
+    WTF_CSRF_TIME_LIMIT = 6 * 3600  # a rater may read slowly on a phone
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("CEPING_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Longest free-text answer accepted, in characters.
+    TEXT_ANSWER_MAX = int(os.environ.get("CEPING_TEXT_MAX", 2000))
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Settings for the test suite: in-memory defaults, CSRF checked by dedicated tests."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = (
+        _normalise_database_url(os.environ["TEST_DATABASE_URL"])
+        if os.environ.get("TEST_DATABASE_URL")
+        else None
+    )
+    WTF_CSRF_ENABLED = False

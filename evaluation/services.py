@@ -1,0 +1,173 @@
+"""Organiser-side operations as plain functions: evaluations, codes, users.
+
+Views and CLI commands call these; they raise :class:`ServiceError` with a
+message in Chinese and English when the request cannot be honoured, and
+never leave a half-made change behind.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from extensions import db
+from models import (
+    Ballot, BallotCode, Campaign, CodeBatch, CodeStatus, Evaluation, EvaluationStatus, Questionnaire,
+    RaterGroup, Role, Unit, User, utcnow,
+)
+from surveys.catalog import latest
+from surveys.codes import generate_code, hash_code
+
+MAX_CODES_PER_BATCH = 5000
+
+
+class ServiceError(ValueError):
+    """A request an organiser made that cannot be carried out; the message says why."""
+
+
+def create_evaluation(unit_id: int, questionnaire_key: str, group_names: Optional[Sequence[str]] = None,
+                      threshold: float = 0.60, min_ballots: int = 8, open_now: bool = False) -> Evaluation:
+    """Put the latest version of a questionnaire to one unit for some of its campaign's rater groups."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise ServiceError(f"单位 {unit_id} 不存在 / No unit with id {unit_id}.")
+    questionnaire = latest(questionnaire_key)
+    if questionnaire is None:
+        raise ServiceError(f"测评表 {questionnaire_key} 不存在 / No questionnaire with key {questionnaire_key!r}.")
+    if not 0.0 < threshold <= 1.0:
+        raise ServiceError("阈值须在 0 到 1 之间 / The threshold must be between 0 and 1.")
+    if min_ballots < 1:
+        raise ServiceError("最低票数至少为 1 / min_ballots must be at least 1.")
+    groups = list(unit.campaign.rater_groups)
+    if group_names:
+        by_name = {g.name: g for g in groups}
+        missing = [name for name in group_names if name not in by_name]
+        if missing:
+            raise ServiceError(f"测评主体不存在 / Unknown rater group(s): {', '.join(missing)}")
+        groups = [by_name[name] for name in dict.fromkeys(group_names)]
+    if not groups:
+        raise ServiceError("本活动尚无测评主体 / The campaign has no rater groups.")
+    evaluation = Evaluation(campaign=unit.campaign, unit=unit, questionnaire=questionnaire,
+                            rater_groups=groups, threshold=threshold, min_ballots=min_ballots)
+    db.session.add(evaluation)
+    if open_now:
+        open_evaluation(evaluation)
+    db.session.commit()
+    return evaluation
+
+
+def open_evaluation(evaluation: Evaluation) -> None:
+    """Open an evaluation; its questionnaire is frozen from then on."""
+    evaluation.status = EvaluationStatus.OPEN
+    evaluation.questionnaire.frozen = True
+
+
+def issue_codes(evaluation_id: int, group_name: str, count: int, user_id: Optional[int] = None) -> list[str]:
+    """Create ``count`` codes for one evaluation and rater group; return the plain codes.
+
+    The plain codes exist only in the return value: the database receives
+    their keyed hashes. Collisions (astronomically unlikely) are retried.
+    """
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        raise ServiceError(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
+    group = next((g for g in evaluation.rater_groups if g.name == group_name), None)
+    if group is None:
+        names = ", ".join(g.name for g in evaluation.rater_groups)
+        raise ServiceError(f"该测评没有测评主体 {group_name} / This evaluation has no rater group "
+                           f"{group_name!r} (it has: {names}).")
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise ServiceError(f"每批数量须在 1 到 {MAX_CODES_PER_BATCH} 之间 / Count must be 1–{MAX_CODES_PER_BATCH}.")
+    key = current_app.config["CODE_KEY"]
+    codes: dict[str, str] = {}
+    while len(codes) < count:
+        code = generate_code()
+        codes[hash_code(code, key)] = code
+    batch = CodeBatch(evaluation_id=evaluation.id, rater_group_id=group.id, count=count, created_by=user_id)
+    db.session.add(batch)
+    db.session.flush()
+    db.session.execute(insert(BallotCode), [
+        {"code_hash": h, "evaluation_id": evaluation.id, "rater_group_id": group.id,
+         "batch_id": batch.id, "status": CodeStatus.UNUSED}
+        for h in codes
+    ])
+    db.session.commit()
+    return list(codes.values())
+
+
+def void_batch(batch_id: int) -> int:
+    """Void the unused codes of a batch; used codes keep their ballots. Returns codes voided."""
+    batch = db.session.get(CodeBatch, batch_id)
+    if batch is None:
+        raise ServiceError(f"批次 {batch_id} 不存在 / No code batch with id {batch_id}.")
+    voided = db.session.execute(
+        update(BallotCode).where(BallotCode.batch_id == batch_id, BallotCode.status == CodeStatus.UNUSED)
+        .values(status=CodeStatus.VOID).execution_options(synchronize_session=False)
+    ).rowcount
+    batch.voided_at = utcnow()
+    db.session.commit()
+    return voided
+
+
+def evaluation_rows(campaign_id: Optional[int] = None) -> list[dict]:
+    """One summary row per evaluation: ids, unit, questionnaire, status and counts.
+
+    Counts come from grouped queries, not from loading ballots.
+    """
+    ballots = (select(Ballot.evaluation_id, func.count().label("n")).group_by(Ballot.evaluation_id).subquery())
+    issued = (select(BallotCode.evaluation_id, func.count().label("n"))
+              .where(BallotCode.status != CodeStatus.VOID).group_by(BallotCode.evaluation_id).subquery())
+    query = (
+        select(Evaluation.id, Unit.name, Questionnaire.key, Questionnaire.title, Evaluation.status,
+               func.coalesce(ballots.c.n, 0), func.coalesce(issued.c.n, 0), Evaluation.campaign_id)
+        .join(Unit, Unit.id == Evaluation.unit_id)
+        .join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
+        .outerjoin(ballots, ballots.c.evaluation_id == Evaluation.id)
+        .outerjoin(issued, issued.c.evaluation_id == Evaluation.id)
+        .order_by(Evaluation.id)
+    )
+    if campaign_id is not None:
+        query = query.where(Evaluation.campaign_id == campaign_id)
+    keys = ("id", "unit", "questionnaire", "title", "status", "ballots", "codes", "campaign_id")
+    return [dict(zip(keys, row)) for row in db.session.execute(query)]
+
+
+def create_user(username: str, password: str, role: str = "organiser", unit_id: Optional[int] = None) -> User:
+    """Create an organiser-side account with a hashed password."""
+    username = (username or "").strip()
+    if not username or len(username) > 80:
+        raise ServiceError("用户名须为 1 到 80 个字符 / The username must be 1–80 characters.")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise ServiceError(f"未知角色 / Unknown role {role!r}: organiser, liaison or viewer.") from None
+    if len(password) < 8:
+        raise ServiceError("密码至少 8 位 / The password must have at least 8 characters.")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ServiceError(f"用户 {username} 已存在 / User {username!r} already exists.")
+    if role_value is Role.LIAISON and (unit_id is None or db.session.get(Unit, unit_id) is None):
+        raise ServiceError("联络员须指定存在的单位 / A liaison needs an existing --unit.")
+    user = User(username=username, role=role_value, unit_id=unit_id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def campaigns() -> list[Campaign]:
+    """All campaigns, newest first."""
+    return list(db.session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
+def get_or_create_groups(campaign: Campaign, names: Sequence[str]) -> list[RaterGroup]:
+    """The campaign's rater groups with these names, created when missing."""
+    existing = {g.name: g for g in campaign.rater_groups}
+    result = []
+    for name in names:
+        group = existing.get(name)
+        if group is None:
+            group = RaterGroup(campaign=campaign, name=name)
+            db.session.add(group)
+        result.append(group)
+    return result

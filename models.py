@@ -1,0 +1,334 @@
+"""The whole Ceping schema on one page (SQLAlchemy 2.0, typed).
+
+Secrecy shapes this file: ``Ballot`` and ``Answer`` hold no reference to a
+``BallotCode``, no network data and only the day of submission; their keys are
+random, and on SQLite they are ``WITHOUT ROWID`` tables so that not even the
+hidden rowid records the order in which ballots arrived.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Store enums by value in a VARCHAR with a CHECK, portable across SQLite and PostgreSQL."""
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=16,
+                values_callable=lambda e: [m.value for m in e])
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now, for organiser-side timestamps (never used on ballots)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def random_id() -> str:
+    """A random 128-bit key: ballot ids must not reveal arrival order."""
+    return secrets.token_hex(16)
+
+
+class UnitKind(enum.Enum):
+    COMMITTEE = "committee"  # 党(工)委
+    UNIT = "unit"            # 单位
+    BRANCH = "branch"        # 基层党组织 / 支部
+
+
+class Polarity(enum.Enum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    UNKNOWN = "unknown"
+
+
+class ItemKind(enum.Enum):
+    SCALE = "scale"        # a rated indicator; counts towards scores
+    SINGLE = "single"      # single choice (quiz or profile question)
+    MULTIPLE = "multiple"  # multiple choice
+    TEXT = "text"          # free text
+
+
+class EvaluationStatus(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CodeStatus(enum.Enum):
+    UNUSED = "unused"
+    USED = "used"
+    VOID = "void"
+
+
+class Role(enum.Enum):
+    ORGANISER = "organiser"
+    LIAISON = "liaison"
+    VIEWER = "viewer"
+
+
+class Campaign(db.Model):
+    """学习实践活动: one campaign with its units and rater groups."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    starts_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    ends_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(back_populates="campaign", order_by="Unit.id")
+    rater_groups: Mapped[list[RaterGroup]] = relationship(back_populates="campaign", order_by="RaterGroup.id")
+    evaluations: Mapped[list[Evaluation]] = relationship(back_populates="campaign", order_by="Evaluation.id")
+
+
+class Unit(db.Model):
+    """A node of the organisation tree: committee → unit → branch."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"))
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="units")
+    parent: Mapped[Optional[Unit]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.id")
+
+    def committee(self) -> Optional[Unit]:
+        """The committee this unit belongs to (itself if it is one)."""
+        node: Optional[Unit] = self
+        while node is not None and node.kind is not UnitKind.COMMITTEE:
+            node = node.parent
+        return node
+
+
+class RaterGroup(db.Model):
+    """测评主体: who rates (党员, 群众代表 …), with an optional weight."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    weight: Mapped[Optional[float]] = mapped_column(Float)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="rater_groups")
+
+
+class Scale(db.Model):
+    """评价等次: an ordered set of options shared by one or more items."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    options: Mapped[list[Option]] = relationship(
+        back_populates="scale", order_by="Option.position", cascade="all, delete-orphan"
+    )
+
+
+class Option(db.Model):
+    """One choice of a scale; its polarity decides how it counts in a rate."""
+
+    __table_args__ = (UniqueConstraint("scale_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scale_id: Mapped[int] = mapped_column(ForeignKey("scale.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Optional[float]] = mapped_column(Float)
+    polarity: Mapped[Polarity] = mapped_column(_enum(Polarity, "polarity"))
+
+    scale: Mapped[Scale] = relationship(back_populates="options")
+
+
+class Questionnaire(db.Model):
+    """测评表: a versioned list of items, frozen once an evaluation using it opens."""
+
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    items: Mapped[list[Item]] = relationship(
+        back_populates="questionnaire", order_by="Item.position", cascade="all, delete-orphan"
+    )
+
+
+class Item(db.Model):
+    """测评指标 / 题目: one indicator, choice question or free-text box."""
+
+    __table_args__ = (UniqueConstraint("questionnaire_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
+    text: Mapped[str] = mapped_column(String(500))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    scale_id: Mapped[Optional[int]] = mapped_column(ForeignKey("scale.id"))
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="items")
+    scale: Mapped[Optional[Scale]] = relationship()
+
+
+evaluation_group = Table(
+    "evaluation_group",
+    db.metadata,
+    Column("evaluation_id", ForeignKey("evaluation.id"), primary_key=True),
+    Column("rater_group_id", ForeignKey("rater_group.id"), primary_key=True),
+)
+
+
+class Evaluation(db.Model):
+    """一次测评: one questionnaire put to one unit for some rater groups."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    opens_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    status: Mapped[EvaluationStatus] = mapped_column(
+        _enum(EvaluationStatus, "evaluation_status"), default=EvaluationStatus.DRAFT
+    )
+    threshold: Mapped[float] = mapped_column(Float, default=0.60)
+    min_ballots: Mapped[int] = mapped_column(Integer, default=8)
+    # A make-up (补课) round points at the evaluation it repeats.
+    previous_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="evaluations")
+    unit: Mapped[Unit] = relationship()
+    questionnaire: Mapped[Questionnaire] = relationship()
+    rater_groups: Mapped[list[RaterGroup]] = relationship(secondary=evaluation_group, order_by="RaterGroup.id")
+
+    def is_accepting(self, now: Optional[dt.datetime] = None) -> bool:
+        """True when raters may submit now: open, and inside the window if one is set."""
+        if self.status is not EvaluationStatus.OPEN:
+            return False
+        now = now or utcnow()
+        opens, closes = _aware(self.opens_at), _aware(self.closes_at)
+        return (opens is None or opens <= now) and (closes is None or now < closes)
+
+
+def _aware(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    """SQLite returns naive datetimes; we store UTC, so mark them as such."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+class CodeBatch(db.Model):
+    """A batch of ballot codes issued together, so it can be counted or voided as one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+
+    evaluation: Mapped[Evaluation] = relationship()
+    rater_group: Mapped[RaterGroup] = relationship()
+
+
+class BallotCode(db.Model):
+    """测评码: stored only as a keyed hash; it records no time of use."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("code_batch.id"), index=True)
+    status: Mapped[CodeStatus] = mapped_column(_enum(CodeStatus, "code_status"), default=CodeStatus.UNUSED)
+
+    evaluation: Mapped[Evaluation] = relationship()
+    rater_group: Mapped[RaterGroup] = relationship()
+
+
+class Ballot(db.Model):
+    """测评票: one submitted questionnaire. Deliberately no code, IP, agent or time of day."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="ballot", cascade="all, delete-orphan")
+
+
+class Answer(db.Model):
+    """One answer of a ballot: an option (``seq`` numbers several choices) or a text."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    ballot_id: Mapped[str] = mapped_column(ForeignKey("ballot.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True, index=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, autoincrement=False)
+    option_id: Mapped[Optional[int]] = mapped_column(ForeignKey("option.id"))
+    text: Mapped[Optional[str]] = mapped_column(Text)
+
+    ballot: Mapped[Ballot] = relationship(back_populates="answers")
+
+
+class User(UserMixin, db.Model):
+    """An organiser-side account (organiser, liaison or viewer); raters never have one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.ORGANISER)
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    unit: Mapped[Optional[Unit]] = relationship()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash; the plain password is never kept."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+
+__all__ = [
+    "Answer", "Ballot", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
+    "EvaluationStatus", "Item", "ItemKind", "Option", "Polarity", "Questionnaire", "RaterGroup",
+    "Role", "Scale", "Unit", "UnitKind", "User", "evaluation_group",
+]

@@ -1,0 +1,98 @@
+"""Flask-WTF forms built from a questionnaire, plus the strict checks WTForms leaves out.
+
+WTForms validates the fields it knows and silently ignores the rest; a ballot
+must instead refuse anything it did not ask for (unknown items, repeated
+single answers), so :func:`unexpected_fields` checks the raw form too.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+from wtforms.validators import Optional as OptionalValidator
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from models import Item, ItemKind, Questionnaire
+
+REQUIRED_MSG = "此题为必答题,请作出选择 / This item is required."
+INVALID_CHOICE_MSG = "所选选项无效 / Not a valid choice."
+TEXT_TOO_LONG_MSG = "内容过长,最多 %(max)d 个字 / Too long: at most %(max)d characters."
+
+
+class CodeEntryForm(FlaskForm):
+    """The box on ``/`` where a rater types the code from their slip."""
+
+    code = StringField("测评码 / Ballot code", validators=[InputRequired("请输入测评码 / Please enter your code."),
+                                                           Length(max=64)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple-choice item rendered as checkboxes (usable without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def field_name(item: Item) -> str:
+    """The form field name of an item: stable, numeric, never user text."""
+    return f"item_{item.id}"
+
+
+def _choices(item: Item) -> list[tuple[int, str]]:
+    return [(option.id, option.label) for option in item.scale.options] if item.scale else []
+
+
+def _field_for(item: Item, text_max: int):
+    """One WTForms field for one questionnaire item."""
+    presence = InputRequired(REQUIRED_MSG) if item.required else OptionalValidator()
+    label = f"{item.position}. {item.text}"
+    if item.kind is ItemKind.TEXT:
+        return TextAreaField(label, validators=[presence, Length(max=text_max, message=TEXT_TOO_LONG_MSG)])
+    if item.kind is ItemKind.MULTIPLE:
+        return MultiCheckboxField(label, validators=[presence], choices=_choices(item), coerce=int,
+                                  invalid_choice_message=INVALID_CHOICE_MSG)
+    return RadioField(label, validators=[presence], choices=_choices(item), coerce=int,
+                      invalid_choice_message=INVALID_CHOICE_MSG)
+
+
+def ballot_form_class(questionnaire: Questionnaire, text_max: int) -> type[FlaskForm]:
+    """A FlaskForm subclass with one field per item, named ``item_<id>``."""
+    attrs = {field_name(item): _field_for(item, text_max) for item in questionnaire.items}
+    return type("BallotForm", (FlaskForm,), attrs)
+
+
+def unexpected_fields(form_data: MultiDict, items: Iterable[Item]) -> Optional[str]:
+    """Describe the first field a ballot did not ask for, or a repeated single answer.
+
+    Returns None when the raw form is acceptable.
+    """
+    by_name = {field_name(item): item for item in items}
+    for name in form_data.keys():
+        if name == "csrf_token":
+            continue
+        item = by_name.get(name)
+        if item is None:
+            return "表单中含有本测评表以外的内容 / The form contains fields that are not in this questionnaire."
+        if item.kind is not ItemKind.MULTIPLE and len(form_data.getlist(name)) > 1:
+            return "同一题提交了多个答案 / More than one answer was sent for a single-answer item."
+    return None
+
+
+def answers_from_form(form: FlaskForm, items: Iterable[Item]) -> list[tuple[int, int, Optional[int], Optional[str]]]:
+    """Flatten a validated form into ``(item_id, seq, option_id, text)`` rows to store."""
+    rows: list[tuple[int, int, Optional[int], Optional[str]]] = []
+    for item in items:
+        data = form[field_name(item)].data
+        if item.kind is ItemKind.TEXT:
+            text = (data or "").strip()
+            if text:
+                rows.append((item.id, 0, None, text))
+        elif item.kind is ItemKind.MULTIPLE:
+            for seq, option_id in enumerate(sorted(set(data or []))):
+                rows.append((item.id, seq, option_id, None))
+        elif data is not None:
+            rows.append((item.id, 0, data, None))
+    return rows

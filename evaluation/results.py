@@ -1,0 +1,135 @@
+"""Load the tallies of a set of evaluations into the DataFrames ``analysis/`` expects.
+
+Each frame comes from one grouped SQL query over the whole set, so the cost
+grows with the number of (unit × item × group × option) cells, not with the
+number of ballots handled in Python. Results are always recomputed from the
+stored ballots: nothing is cached that could disagree with them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import pandas as pd
+from sqlalchemy import String, cast, func, select
+
+from extensions import db
+from models import (
+    Answer, Ballot, Evaluation, Item, ItemKind, Option, Questionnaire, RaterGroup, Unit, UnitKind,
+    evaluation_group,
+)
+
+import analysis
+
+
+@dataclass
+class Frames:
+    """The six input frames of the scoring contract (see analysis/scoring.py)."""
+
+    counts: pd.DataFrame
+    ballots: pd.DataFrame
+    evaluations: pd.DataFrame
+    groups: pd.DataFrame
+    items: pd.DataFrame
+    units: pd.DataFrame
+
+    def args(self) -> tuple[pd.DataFrame, ...]:
+        """Positional arguments for analysis.unit_results() and friends."""
+        return self.counts, self.ballots, self.evaluations, self.groups, self.items, self.units
+
+
+def _read(query) -> pd.DataFrame:
+    return pd.read_sql(query, db.session.connection())
+
+
+def load_frames(evaluation_ids: Iterable[int]) -> Frames:
+    """Tally the ballots of these evaluations (one grouped query per frame)."""
+    ids = sorted(set(int(i) for i in evaluation_ids))
+    counts = _read(
+        select(Ballot.evaluation_id, Evaluation.unit_id, Answer.item_id, Ballot.rater_group_id.label("group_id"),
+               Answer.option_id, cast(Option.polarity, String).label("polarity"), func.count().label("n"))
+        .join(Ballot, Ballot.id == Answer.ballot_id)
+        .join(Evaluation, Evaluation.id == Ballot.evaluation_id)
+        .join(Option, Option.id == Answer.option_id)
+        .join(Item, Item.id == Answer.item_id)
+        .where(Ballot.evaluation_id.in_(ids), Item.kind == ItemKind.SCALE)
+        .group_by(Ballot.evaluation_id, Evaluation.unit_id, Answer.item_id, Ballot.rater_group_id,
+                  Answer.option_id, Option.polarity)
+    )
+    ballots = _read(
+        select(Ballot.evaluation_id, Evaluation.unit_id, Ballot.rater_group_id.label("group_id"),
+               func.count().label("n_ballots"))
+        .join(Evaluation, Evaluation.id == Ballot.evaluation_id)
+        .where(Ballot.evaluation_id.in_(ids))
+        .group_by(Ballot.evaluation_id, Evaluation.unit_id, Ballot.rater_group_id)
+    )
+    evaluations = _read(
+        select(Evaluation.id.label("evaluation_id"), Evaluation.unit_id, Evaluation.threshold,
+               Evaluation.min_ballots, Evaluation.questionnaire_id, Evaluation.previous_id)
+        .where(Evaluation.id.in_(ids))
+    )
+    groups = _read(
+        select(RaterGroup.id.label("group_id"), RaterGroup.name.label("group"), RaterGroup.weight)
+        .where(RaterGroup.id.in_(select(evaluation_group.c.rater_group_id)
+                                 .where(evaluation_group.c.evaluation_id.in_(ids))))
+        .order_by(RaterGroup.id)
+    )
+    items = _read(
+        select(Item.id.label("item_id"), Item.text, Item.position)
+        .where(Item.questionnaire_id.in_(select(Evaluation.questionnaire_id).where(Evaluation.id.in_(ids))),
+               Item.kind == ItemKind.SCALE)
+        .order_by(Item.position)
+    )
+    units = unit_frame(select(Evaluation.campaign_id).where(Evaluation.id.in_(ids)))
+    counts["n"] = counts["n"].astype("int64")
+    ballots["n_ballots"] = ballots["n_ballots"].astype("int64")
+    groups["weight"] = groups["weight"].astype(float)
+    return Frames(counts, ballots, evaluations, groups, items, units)
+
+
+def unit_frame(campaign_ids) -> pd.DataFrame:
+    """Every unit of the campaigns with its committee (walking up the tree in memory)."""
+    rows = db.session.execute(
+        select(Unit.id, Unit.parent_id, Unit.name, Unit.kind).where(Unit.campaign_id.in_(campaign_ids))
+    ).all()
+    by_id = {r.id: r for r in rows}
+
+    def committee_of(row):
+        seen = 0
+        while row is not None and row.kind is not UnitKind.COMMITTEE and seen < 20:
+            row, seen = by_id.get(row.parent_id), seen + 1
+        return row
+
+    records = []
+    for r in rows:
+        c = committee_of(r)
+        records.append({"unit_id": r.id, "unit": r.name, "committee_id": c.id if c else None,
+                        "committee": c.name if c else None, "kind": r.kind.value, "parent_id": r.parent_id})
+    return pd.DataFrame(records, columns=["unit_id", "unit", "committee_id", "committee", "kind", "parent_id"])
+
+
+def campaign_evaluation_ids(campaign_id: int, questionnaire_key: Optional[str] = None) -> list[int]:
+    """The evaluations of a campaign that the overview scores: one questionnaire key,
+    the current round only (an evaluation repeated by a make-up round is left out)."""
+    query = (select(Evaluation.id).join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
+             .where(Evaluation.campaign_id == campaign_id))
+    if questionnaire_key:
+        query = query.where(Questionnaire.key == questionnaire_key)
+    repeated = select(Evaluation.previous_id).where(Evaluation.previous_id.is_not(None))
+    query = query.where(Evaluation.id.not_in(repeated))
+    return list(db.session.scalars(query.order_by(Evaluation.id)))
+
+
+def campaign_keys(campaign_id: int) -> list[str]:
+    """Questionnaire keys used by a campaign's evaluations, most used first."""
+    rows = db.session.execute(
+        select(Questionnaire.key, func.count()).join(Evaluation, Evaluation.questionnaire_id == Questionnaire.id)
+        .where(Evaluation.campaign_id == campaign_id).group_by(Questionnaire.key).order_by(func.count().desc())
+    ).all()
+    return [r[0] for r in rows]
+
+
+def unit_results_for(evaluation_ids: Iterable[int]) -> tuple[Frames, pd.DataFrame]:
+    """Frames and the per-unit results (analysis.unit_results) for these evaluations."""
+    frames = load_frames(evaluation_ids)
+    return frames, analysis.unit_results(*frames.args())

@@ -1,0 +1,169 @@
+"""Shared fixtures: an app on a real database, a client, a CLI runner, a live server.
+
+The database is a SQLite file by default; with ``TEST_DATABASE_URL`` set (CI
+sets it to the local PostgreSQL) the very same tests run on PostgreSQL. The
+schema is created once per session and emptied after every test.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from config import TestConfig
+from extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = TestConfig.SECRET_KEY
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The URL all tests share: PostgreSQL when configured, else a fresh SQLite file."""
+    url = TestConfig.SQLALCHEMY_DATABASE_URI
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = list(reversed(db.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture()
+def app(database_url):
+    """A fresh app bound to the shared test database, emptied afterwards."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with application.app_context():
+        from surveys.catalog import load_catalog
+
+        load_catalog()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _empty_all_tables(database_url)
+
+
+@pytest.fixture()
+def client(app):
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    """Click runner for ``flask --app app …`` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def csrf_app(database_url):
+    """Like ``app`` but with CSRF protection on, as in production."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+    with application.app_context():
+        from surveys.catalog import load_catalog
+
+        load_catalog()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _empty_all_tables(database_url)
+
+
+@pytest.fixture()
+def campaign(app):
+    """A small campaign: one committee, two units, three rater groups, one open satisfaction evaluation.
+
+    Returns a dict of ids: campaign, committee, units, evaluation, groups (name → id).
+    """
+    from evaluation.services import create_evaluation, get_or_create_groups
+    from models import Campaign, Unit, UnitKind
+
+    with app.app_context():
+        c = Campaign(name="测试活动")
+        committee = Unit(campaign=c, code="C1", name="测试党委", kind=UnitKind.COMMITTEE, members=30)
+        u1 = Unit(campaign=c, parent=committee, code="U1", name="第一单位", kind=UnitKind.UNIT, members=20)
+        u2 = Unit(campaign=c, parent=committee, code="U2", name="第二单位", kind=UnitKind.UNIT, members=10)
+        db.session.add_all([c, committee, u1, u2])
+        groups = get_or_create_groups(c, ["党员", "群众代表", "服务对象"])
+        db.session.commit()
+        evaluation = create_evaluation(u1.id, "satisfaction", open_now=True)
+        return {"campaign": c.id, "committee": committee.id, "units": [u1.id, u2.id],
+                "evaluation": evaluation.id, "groups": {g.name: g.id for g in groups}}
+
+
+@pytest.fixture()
+def issue(app):
+    """Issue plain codes: ``issue(evaluation_id, group, n)`` → list of codes."""
+    from evaluation.services import issue_codes
+
+    def _issue(evaluation_id: int, group: str = "党员", n: int = 1) -> list[str]:
+        with app.app_context():
+            return issue_codes(evaluation_id, group, n)
+
+    return _issue
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(database_url: str, workers: int = 4, extra_env: dict | None = None):
+    """Start gunicorn on a free port against ``database_url``; return (process, base_url)."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, **(extra_env or {}))
+    env.pop("TEST_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--timeout", "60", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited: " + proc.stderr.read().decode(errors="replace")[-2000:])
+        try:
+            requests.get(base + "/", timeout=1)
+            return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start in 30 s")
+
+
+@pytest.fixture()
+def live_server(app, database_url):
+    """A gunicorn server with 4 worker processes on the test database; yields its base URL."""
+    proc, base = start_server(database_url)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

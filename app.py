@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -30,6 +30,7 @@ def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_headers(app)
+    register_assets(app)
     return app
 
 
@@ -90,10 +91,14 @@ def register_blueprints(app: Flask) -> None:
     from evaluation import bp as evaluation_bp
     from evaluation.auth import bp as auth_bp
     from surveys import bp as surveys_bp
+    from evaluation.api import bp as api_bp
+    from evaluation.exports import bp as exports_bp
 
     app.register_blueprint(surveys_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(exports_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -110,14 +115,35 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def register_assets(app: Flask) -> None:
+    """Serve plotly.js from the installed plotly package under /static/ (never a CDN).
+
+    Taking it from the package keeps the browser library in step with the
+    Python one that builds the figures, without committing a 4.6 MB file.
+    """
+    import plotly
+
+    vendor = os.path.join(os.path.dirname(plotly.__file__), "package_data")
+
+    def plotly_js():
+        from flask import send_from_directory
+
+        return send_from_directory(vendor, "plotly.min.js", max_age=7 * 24 * 3600)
+
+    app.add_url_rule("/static/vendor/plotly.min.js", "plotly_js", plotly_js)
+
+
 def register_headers(app: Flask) -> None:
     """Security headers on every response (see docs/security.md)."""
 
     @app.after_request
     def set_headers(response):
+        # plotly.js adds <style> elements for its charts, so organiser pages allow
+        # inline *styles*; scripts are never inline anywhere.
+        styles = "'self' 'unsafe-inline'" if request.path.startswith("/admin") else "'self'"
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -5,7 +5,7 @@ half a change behind for the next one on the same connection.
 """
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -25,8 +25,18 @@ MESSAGES = {
 }
 
 
+def json_error(code: int, message: str | None = None):
+    """A JSON error response for API clients: ``{"error": message, "status": code}``."""
+    response = jsonify(error=message or MESSAGES.get(code, MESSAGES[500])[1], status=code)
+    response.status_code = code
+    return response
+
+
 def render_error(code: int, message: str | None = None):
-    """Render the shared error page for an HTTP status."""
+    """Render the shared error page for an HTTP status (JSON under /api/, where routing
+    errors such as an unknown path or a wrong method never reach the API blueprint)."""
+    if has_request_context() and request.path.startswith("/api/"):
+        return json_error(code, message)
     title, default = MESSAGES.get(code, MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title, message=message or default), code
 

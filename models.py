@@ -26,6 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -220,6 +222,8 @@ class Evaluation(db.Model):
     )
     threshold: Mapped[float] = mapped_column(Float, default=0.60)
     min_ballots: Mapped[int] = mapped_column(Integer, default=8)
+    # Paper ballots keyed in twice by different operators must agree before they count.
+    paper_double_entry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A make-up (补课) round points at the evaluation it repeats.
     previous_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id"))
 
@@ -327,8 +331,94 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored (it has 256 bits of entropy)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class MakeUp(db.Model):
+    """补课: an organiser's decision that a unit must redo its work and be evaluated again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    followup_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id"))
+
+    evaluation: Mapped[Evaluation] = relationship(foreign_keys=[evaluation_id])
+    followup: Mapped[Optional[Evaluation]] = relationship(foreign_keys=[followup_id])
+    unit: Mapped[Unit] = relationship()
+
+
+class AuditLog(db.Model):
+    """One organiser action, appended and never changed (triggers refuse UPDATE and DELETE).
+
+    It records who did what to which object; it never records anything about a
+    rater (no codes, no answers, no ballot ids).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    username: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """Trigger statements that make ``audit_log`` refuse UPDATE and DELETE on this dialect."""
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+            "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+        ]
+    return [
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ]
+
+
+@event.listens_for(AuditLog.__table__, "after_create")
+def _audit_log_triggers(target, connection, **kw) -> None:  # noqa: ARG001
+    for statement in append_only_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+class PaperEntry(db.Model):
+    """A paper ballot (纸质测评票) keyed in by one operator, waiting for reconciliation.
+
+    It must hold the code's hash to pair the two operators' entries; the row is
+    deleted in the very transaction that stores the ballot, so no link between
+    a code and a stored ballot outlives the reconciliation.
+    """
+
+    __table_args__ = (UniqueConstraint("code_hash", "entry_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
+    entry_no: Mapped[int] = mapped_column(Integer)
+    operator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    answers: Mapped[str] = mapped_column(Text)  # JSON: [[item_id, seq, option_id, text], ...]
+
+
 __all__ = [
-    "Answer", "Ballot", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
-    "EvaluationStatus", "Item", "ItemKind", "Option", "Polarity", "Questionnaire", "RaterGroup",
+    "Answer", "ApiToken", "AuditLog", "Ballot", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
+    "EvaluationStatus", "Item", "ItemKind", "MakeUp", "Option", "PaperEntry", "Polarity", "Questionnaire", "RaterGroup",
     "Role", "Scale", "Unit", "UnitKind", "User", "evaluation_group",
 ]

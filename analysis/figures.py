@@ -133,9 +133,12 @@ def heatmap_figure(item_results: pd.DataFrame, threshold: float | None = None,
         text=text.fillna("").to_numpy(dtype=object), hovertemplate="%{text}<extra></extra>",
         colorscale="RdBu", zmid=limit, xgap=1, ygap=1,
         colorbar={"tickformat": ".0%", "title": {"text": "满意率"}}))
-    fig.update_layout(title=f"{title}(阈值 {threshold_label(limit)})",
+    # The slanted item labels sit on top, so the title goes to the container's top edge
+    # and the top margin leaves room for both.
+    fig.update_layout(title={"text": f"{title}(阈值 {threshold_label(limit)})", "y": 0.995,
+                             "yref": "container", "yanchor": "top"},
                       height=max(400, ROW_PX * len(unit_order) + FRAME_PX + 60),
-                      margin={"l": 10, "r": 20, "t": 60, "b": 10})
+                      margin={"l": 10, "r": 20, "t": 150, "b": 10})
     fig.update_xaxes(side="top", tickangle=-30, automargin=True)
     fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
     return fig
@@ -193,14 +196,15 @@ def option_shares_figure(counts: pd.DataFrame, items: pd.DataFrame, groups: pd.D
         share = wide[option.option_id] if option.option_id in wide else 0.0
         fig.add_trace(go.Bar(
             x=np.asarray(share, dtype=float), y=[list(item_labels), list(group_labels)],
-            orientation="h", name=option.label, marker_color=option.colour,
+            orientation="h", name=html.escape(str(option.label), quote=False), marker_color=option.colour,
             customdata=np.asarray(counts_wide.get(option.option_id, 0)),
             # the label goes in via fullData.name: text inside a template could hold "%{"
             hovertemplate="%{fullData.name}:%{x:.1%}(%{customdata} 人)<br>%{y}<extra></extra>"))
     fig.update_layout(
         title=f"{html.escape(unit_name, quote=False)} 各指标评价等次分布(按测评主体)",
         barmode="stack", height=max(400, 26 * len(rows) + FRAME_PX),
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        # stacked bars list their legend reversed by default; keep the scale's order
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
         margin={"l": 10, "r": 20, "t": 90, "b": 40})
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     fig.update_yaxes(autorange="reversed", automargin=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .services import ServiceError, create_evaluation, create_user, evaluation_rows, issue_codes, void_batch
@@ -23,9 +24,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(evaluations)
     app.cli.add_command(codes)
     app.cli.add_command(users)
+    from .results_cli import register_results
+    register_results(app)
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Bring the database to the latest migration and load the built-in questionnaires."""
     from surveys.catalog import load_catalog
@@ -37,6 +41,7 @@ def init_db_command() -> None:
 
 @click.command("demo")
 @click.option("--password", default="ceping-demo", show_default=True, help="Password of the demo organiser.")
+@with_appcontext
 def demo_command(password: str) -> None:
     """Build (idempotently) the demo campaign and a demo organiser account."""
     from models import User
@@ -58,7 +63,7 @@ def demo_command(password: str) -> None:
         click.echo("登录 / sign in with the existing 'demo' account.", err=True)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def evaluations() -> None:
     """List and create evaluations."""
 
@@ -89,7 +94,7 @@ def create_evaluation_command(unit_id, key, groups, threshold, min_ballots, open
     click.echo(evaluation.id)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def codes() -> None:
     """Issue and void ballot codes."""
 
@@ -121,7 +126,7 @@ def void_codes_command(batch_id: int) -> None:
     click.echo(f"已作废 / voided: {n}", err=True)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def users() -> None:
     """Manage organiser-side accounts."""
 

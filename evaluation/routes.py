@@ -1,14 +1,55 @@
-"""Organiser pages: campaigns and their evaluations. Views stay thin; queries live in services."""
+"""Organiser pages: campaigns, the overview dashboard, unit pages, make-up, print reports.
+
+Views stay thin: they parse the request, check permissions and hand over to
+:mod:`evaluation.dashboards` and :mod:`evaluation.makeup`.
+"""
 from __future__ import annotations
 
-from flask import abort, render_template
-from flask_login import login_required
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from extensions import db
-from models import Campaign
+from models import Campaign, Evaluation, Role
 
 from . import bp
-from .services import campaigns, evaluation_rows
+from .dashboards import campaign_overview, unit_detail
+from .makeup import decide_makeup
+from .permissions import can_see_unit, role_required, visible_unit_ids
+from .results import campaign_keys
+from .services import ServiceError, campaigns, evaluation_rows
+
+KEY_TITLES = {"satisfaction": "满意度测评", "meeting": "民主生活会质量民主测评", "report_review": "群众评议分析检查报告"}
+
+
+@bp.app_context_processor
+def _titles():
+    return {"KEY_TITLES": KEY_TITLES, "Role": Role}
+
+
+@bp.app_template_filter("pct")
+def pct(value, digits: int = 1) -> str:
+    """0.8532 → '85.3%'; missing or undefined rates → '—'."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if number != number:  # NaN: the rate is undefined (no valid votes)
+        return "—"
+    return f"{number * 100:.{digits}f}%"
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    item = db.session.get(Campaign, campaign_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _evaluation_or_404(evaluation_id: int) -> Evaluation:
+    item = db.session.get(Evaluation, evaluation_id)
+    if item is None or not can_see_unit(current_user, item.unit_id):
+        abort(404)
+    return item
 
 
 @bp.route("/")
@@ -18,13 +59,73 @@ def home():
     return render_template("evaluation/home.html", campaigns=campaigns())
 
 
+def _overview_context(campaign_id: int) -> dict:
+    """Parse the overview's filters (bad values fall back to "all") and compute it."""
+    campaign = _campaign_or_404(campaign_id)
+    keys = campaign_keys(campaign_id)
+    key = request.args.get("questionnaire")
+    key = key if key in keys else (keys[0] if keys else None)
+    committee_id = request.args.get("committee", type=int)
+    group_id = request.args.get("group", type=int)
+    context = {"campaign": campaign, "keys": keys, "key": key, "committee_id": committee_id, "group_id": group_id}
+    if key is not None:
+        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id,
+                                            visible_unit_ids(current_user))
+    return context
+
+
 @bp.route("/campaigns/<int:campaign_id>")
 @login_required
 def campaign(campaign_id: int):
-    """One campaign: its evaluations with status, codes issued and ballots received."""
-    item = db.session.get(Campaign, campaign_id)
-    if item is None:
-        abort(404)
-    rows = evaluation_rows(campaign_id)
+    """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
+    return render_template("evaluation/overview.html", **_overview_context(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/report")
+@login_required
+def campaign_report(campaign_id: int):
+    """Printable campaign report (A4, print stylesheet)."""
+    return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/evaluations")
+@login_required
+def evaluations(campaign_id: int):
+    """Every evaluation of a campaign with status, codes issued and ballots received."""
+    item = _campaign_or_404(campaign_id)
+    visible = visible_unit_ids(current_user)
+    rows = [r for r in evaluation_rows(campaign_id) if visible is None or r["unit_id"] in visible]
     totals = {"ballots": sum(r["ballots"] for r in rows), "codes": sum(r["codes"] for r in rows)}
     return render_template("evaluation/campaign.html", campaign=item, rows=rows, totals=totals)
+
+
+@bp.route("/evaluations/<int:evaluation_id>")
+@login_required
+def evaluation(evaluation_id: int):
+    """Unit page: per-item rates with intervals, option shares by group, comments, rounds."""
+    item = _evaluation_or_404(evaluation_id)
+    detail = unit_detail(item, for_liaison=current_user.role is Role.LIAISON)
+    return render_template("evaluation/unit.html", evaluation=item, **detail)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/report")
+@login_required
+def evaluation_report(evaluation_id: int):
+    """Printable unit report."""
+    item = _evaluation_or_404(evaluation_id)
+    detail = unit_detail(item, for_liaison=current_user.role is Role.LIAISON)
+    return render_template("evaluation/unit_report.html", evaluation=item, **detail)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/makeup", methods=["POST"])
+@role_required(Role.ORGANISER)
+def makeup(evaluation_id: int):
+    """Record the make-up decision and open the second round."""
+    _evaluation_or_404(evaluation_id)
+    try:
+        decision = decide_makeup(evaluation_id, current_user.id)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("evaluation.evaluation", evaluation_id=evaluation_id))
+    flash("已决定补课,并开启第二轮测评。 / Make-up decided; the second round is open.", "info")
+    return redirect(url_for("evaluation.evaluation", evaluation_id=decision.followup_id))

@@ -120,7 +120,8 @@ def evaluation_rows(campaign_id: Optional[int] = None) -> list[dict]:
               .where(BallotCode.status != CodeStatus.VOID).group_by(BallotCode.evaluation_id).subquery())
     query = (
         select(Evaluation.id, Unit.name, Questionnaire.key, Questionnaire.title, Evaluation.status,
-               func.coalesce(ballots.c.n, 0), func.coalesce(issued.c.n, 0), Evaluation.campaign_id)
+               func.coalesce(ballots.c.n, 0), func.coalesce(issued.c.n, 0), Evaluation.campaign_id,
+               Evaluation.unit_id)
         .join(Unit, Unit.id == Evaluation.unit_id)
         .join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
         .outerjoin(ballots, ballots.c.evaluation_id == Evaluation.id)
@@ -129,7 +130,7 @@ def evaluation_rows(campaign_id: Optional[int] = None) -> list[dict]:
     )
     if campaign_id is not None:
         query = query.where(Evaluation.campaign_id == campaign_id)
-    keys = ("id", "unit", "questionnaire", "title", "status", "ballots", "codes", "campaign_id")
+    keys = ("id", "unit", "questionnaire", "title", "status", "ballots", "codes", "campaign_id", "unit_id")
     return [dict(zip(keys, row)) for row in db.session.execute(query)]
 
 

@@ -1,0 +1,44 @@
+"""补课: recording a make-up decision and opening the unit's second evaluation."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+
+import analysis
+from extensions import db
+from models import Evaluation, EvaluationStatus, MakeUp
+
+from .results import load_frames
+from .services import ServiceError, open_evaluation
+
+
+def decide_makeup(evaluation_id: int, user_id: Optional[int], open_now: bool = True) -> MakeUp:
+    """Mark a flagged unit for make-up and create its follow-up evaluation, linked to the first.
+
+    Refused when the evaluation is unknown, not flagged by the scoring rule, or
+    already decided: a decision is taken once, from the stored ballots.
+    """
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        raise ServiceError(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
+    if db.session.scalar(select(MakeUp.id).where(MakeUp.evaluation_id == evaluation_id)) is not None:
+        raise ServiceError("该测评已作出补课决定 / A make-up decision was already taken for this evaluation.")
+    result = analysis.unit_results(*load_frames([evaluation_id]).args()).iloc[0]
+    if not bool(result["needs_makeup"]):
+        raise ServiceError("该单位未达到补课条件 / This unit is not flagged for make-up: " + str(result["reason_zh"]))
+    followup = Evaluation(campaign=evaluation.campaign, unit=evaluation.unit,
+                          questionnaire=evaluation.questionnaire, rater_groups=list(evaluation.rater_groups),
+                          threshold=evaluation.threshold, min_ballots=evaluation.min_ballots,
+                          previous_id=evaluation.id, status=EvaluationStatus.DRAFT)
+    db.session.add(followup)
+    if evaluation.status is EvaluationStatus.OPEN:
+        # The first round is over once the unit is sent to make up.
+        evaluation.status = EvaluationStatus.CLOSED
+    if open_now:
+        open_evaluation(followup)
+    decision = MakeUp(evaluation_id=evaluation.id, unit_id=evaluation.unit_id, reason=str(result["reason_zh"]),
+                      decided_by=user_id, followup=followup)
+    db.session.add(decision)
+    db.session.commit()
+    return decision

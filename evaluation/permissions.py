@@ -1,0 +1,56 @@
+"""Who may see and do what on the organiser side.
+
+Organisers may do everything; viewers read dashboards; a liaison (联络员)
+reads only their own unit and the units below it. Views call these helpers
+instead of testing roles inline, so the rules live in one place.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, Optional
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from extensions import db
+from models import Role, Unit
+
+
+def role_required(*roles: Role) -> Callable:
+    """Decorator: signed in, and with one of ``roles`` (403 otherwise)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def subtree_ids(root_id: int) -> set[int]:
+    """The unit and every unit below it (breadth-first over the parent links)."""
+    found, frontier = {root_id}, [root_id]
+    while frontier:
+        children = db.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))).all()
+        frontier = [c for c in children if c not in found]
+        found.update(frontier)
+    return found
+
+
+def visible_unit_ids(user) -> Optional[set[int]]:
+    """Unit ids this user may see, or None for "all units" (organisers, viewers)."""
+    if user.role is Role.LIAISON:
+        return subtree_ids(user.unit_id) if user.unit_id else set()
+    return None
+
+
+def can_see_unit(user, unit_id: int) -> bool:
+    """True when ``user`` may open pages about this unit."""
+    visible = visible_unit_ids(user)
+    return visible is None or unit_id in visible

@@ -1,0 +1,174 @@
+"""Dashboard pages, make-up rounds and permissions, through the test client.
+
+Figures come from tests/evaluation/results_data.py (worked out by hand there):
+unit A needs make-up with 3 of 5 rated items below 60%, unit B (named
+``<script>…``) has 5 ballots and is not judged.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from results_data import PASSWORD, SCRIPT_NAME, login, seed_results
+
+from extensions import db
+
+
+def _values(array) -> list:
+    """Plotly ≥ 6 writes numeric arrays as base64 typed arrays; decode either form."""
+    if isinstance(array, dict) and "bdata" in array:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def _figure(html: str, target: str) -> dict:
+    block = re.search(rf'data-target="{target}">(.*?)</script>', html, re.S)
+    assert block, f"no figure {target}"
+    return json.loads(block.group(1))
+
+
+def test_overview_ranks_units_flags_makeup_with_reason(app, client, campaign):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    page = client.get(f"/admin/campaigns/{ids['campaign']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    # make-up list: unit A with its reason in words
+    assert "5 项指标中有 3 项低于 60%" in html
+    assert "3 of 5 indicators below 60%" in html
+    # ranking chart: A in the make-up trace at 58%, B in the not-judged trace
+    ranking = _figure(html, "fig-ranking")
+    traces = {t["name"]: t for t in ranking["data"]}
+    assert abs(_values(traces["需要补课"]["x"])[0] - 0.58) < 1e-9
+    assert len(_values(traces["票数不足,不作评判"]["y"])) == 1
+    # the table beside the chart carries the same numbers
+    assert "58.0%" in html and "3 / 5" in html
+    # heatmap is present
+    assert _figure(html, "fig-heatmap")["data"][0]["type"] == "heatmap"
+
+
+def test_script_unit_name_is_inert_in_html_and_figures(app, client, campaign):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    html = client.get(f"/admin/campaigns/{ids['campaign']}").get_data(as_text=True)
+    assert SCRIPT_NAME not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # inside the figure JSON blocks no raw '<' survives
+    for block in re.findall(r'class="figure" data-target="[^"]+">(.*?)</script>', html, re.S):
+        assert "<" not in block
+
+
+def test_filters_by_committee_and_group(app, client, campaign):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    with app.app_context():
+        from models import RaterGroup
+
+        mass = db.session.scalar(db.select(RaterGroup.id).where(RaterGroup.name == "群众代表"))
+    # only 群众代表 ballots of A (4) remain: below min_ballots 8, so no unit is judged
+    html = client.get(f"/admin/campaigns/{ids['campaign']}?group={mass}").get_data(as_text=True)
+    assert "没有单位需要补课" in html
+    # an unknown committee id filters everything out without an error
+    page = client.get(f"/admin/campaigns/{ids['campaign']}?committee=99999")
+    assert page.status_code == 200
+    # garbage filter values fall back to "all"
+    assert client.get(f"/admin/campaigns/{ids['campaign']}?committee=abc&group=x").status_code == 200
+
+
+def test_unit_page_rates_intervals_and_escaped_comments(app, client, campaign):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    html = client.get(f"/admin/evaluations/{ids['a']}").get_data(as_text=True)
+    assert "需要补课" in html
+    assert "60.0%" in html and "31.3% – 83.2%" in html  # item 3: 6/10 with Wilson interval
+    assert "&lt;b&gt;很好&lt;/b&gt;" in html and "<b>很好</b>" not in html
+    shares = _figure(html, "fig-shares")
+    assert {t["name"] for t in shares["data"]} >= {"满意", "不满意", "不了解"}
+
+
+def test_not_judged_unit_hides_items_from_liaison_but_not_organiser(app, client, campaign):
+    ids = seed_results(app, campaign)
+    from evaluation.services import create_user
+
+    with app.app_context():
+        create_user("liaison-b", PASSWORD, "liaison", ids["unit_b"])
+    login(client, ids["organiser"])
+    assert "票数少于" not in client.get(f"/admin/evaluations/{ids['b']}").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "liaison-b")
+    html = client.get(f"/admin/evaluations/{ids['b']}").get_data(as_text=True)
+    assert "票数少于 8 张" in html
+    # another unit's page does not exist for this liaison
+    assert client.get(f"/admin/evaluations/{ids['a']}").status_code == 404
+
+
+def test_makeup_decision_opens_linked_second_round_and_shows_before_after(app, client, campaign, issue):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    response = client.post(f"/admin/evaluations/{ids['a']}/makeup")
+    assert response.status_code == 302
+    with app.app_context():
+        from models import Evaluation, EvaluationStatus, MakeUp
+
+        decision = db.session.scalar(db.select(MakeUp))
+        followup = db.session.get(Evaluation, decision.followup_id)
+        assert followup.previous_id == ids["a"] and followup.status is EvaluationStatus.OPEN
+        assert db.session.get(Evaluation, ids["a"]).status is EvaluationStatus.CLOSED
+        followup_id = followup.id
+    assert response.headers["Location"].endswith(f"/admin/evaluations/{followup_id}")
+    # a second decision on the same evaluation is refused with a message, nothing added
+    again = client.post(f"/admin/evaluations/{ids['a']}/makeup", follow_redirects=True)
+    assert "已作出补课决定" in again.get_data(as_text=True)
+    with app.app_context():
+        from models import MakeUp
+
+        assert db.session.scalar(db.select(db.func.count()).select_from(MakeUp)) == 1
+    html = client.get(f"/admin/evaluations/{followup_id}").get_data(as_text=True)
+    assert "补课前后对比" in html and "58.0%" in html
+    overview = client.get(f"/admin/campaigns/{ids['campaign']}").get_data(as_text=True)
+    assert "补课单位:前后对比" in overview and "进行中" in overview
+    # the second round gets 8 satisfied ballots: the unit has passed, shown beside its 58%
+    from results_data import _submit
+
+    with app.app_context():
+        for _ in range(8):
+            _submit(app, followup_id, "党员", [0] * 6, None)
+    overview = client.get(f"/admin/campaigns/{ids['campaign']}").get_data(as_text=True)
+    assert "已通过 / passed" in overview and "100.0%" in overview
+
+
+def test_makeup_refused_for_unit_not_flagged_and_for_viewer(app, client, campaign):
+    ids = seed_results(app, campaign)
+    from evaluation.services import create_user
+
+    login(client, ids["organiser"])
+    page = client.post(f"/admin/evaluations/{ids['b']}/makeup", follow_redirects=True)
+    assert "未达到补课条件" in page.get_data(as_text=True)
+    client.post("/logout")
+    with app.app_context():
+        create_user("viewer1", PASSWORD, "viewer")
+    login(client, "viewer1")
+    assert client.post(f"/admin/evaluations/{ids['a']}/makeup").status_code == 403
+    assert client.get(f"/admin/campaigns/{ids['campaign']}").status_code == 200
+
+
+def test_print_reports_and_plotly_served_locally(app, client, campaign):
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    report = client.get(f"/admin/campaigns/{ids['campaign']}/report").get_data(as_text=True)
+    assert "print.css" in report and "需要补课的单位" in report
+    assert client.get(f"/admin/evaluations/{ids['a']}/report").status_code == 200
+    js = client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.data) > 1_000_000
+    assert "cdn" not in report.lower()
+
+
+def test_dashboards_need_sign_in(client, campaign):
+    for url in ("/admin/", f"/admin/campaigns/{campaign['campaign']}", f"/admin/evaluations/{campaign['evaluation']}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/admin/evaluations/99999").status_code == 302  # login first, then 404

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import DEFAULT_SECRET, Config, TestConfig
-from extensions import csrf, db, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录 / Please sign in."
@@ -87,18 +88,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the rater side (surveys) and the organiser side (evaluation)."""
+    """Mount the rater side (surveys), the organiser side (evaluation and its admin areas) and the API."""
+    from evaluation import admin_accounts, admin_evaluations, admin_questionnaires, admin_units
     from evaluation import bp as evaluation_bp
-    from evaluation.auth import bp as auth_bp
-    from surveys import bp as surveys_bp
     from evaluation.api import bp as api_bp
+    from evaluation.auth import bp as auth_bp
     from evaluation.exports import bp as exports_bp
+    from surveys import bp as surveys_bp
 
-    app.register_blueprint(surveys_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(evaluation_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(exports_bp)
+    for blueprint in (surveys_bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
+                      admin_evaluations.bp, admin_questionnaires.bp, api_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

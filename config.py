@@ -46,6 +46,12 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Longest free-text answer accepted, in characters.
     TEXT_ANSWER_MAX = int(os.environ.get("CEPING_TEXT_MAX", 2000))
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_ENABLED = os.environ.get("CEPING_RATELIMIT", "1") == "1"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in attempts per account and per address (issue: sign-in attempts limited).
+    LOGIN_LIMIT = os.environ.get("CEPING_LOGIN_LIMIT", "10 per 5 minutes")
     TESTING = False
 
 
@@ -60,3 +66,6 @@ class TestConfig(Config):
         else None
     )
     WTF_CSRF_ENABLED = False
+    # Limits are switched on by the tests that check them.
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -18,7 +18,11 @@ from models import Role, Unit
 
 
 def role_required(*roles: Role) -> Callable:
-    """Decorator: signed in, and with one of ``roles`` (403 otherwise)."""
+    """Decorator: signed in, and with one of ``roles`` (403 otherwise).
+
+    The roles are also kept on the view as ``allowed_roles`` so the role-matrix
+    test can walk every URL and check that what is declared is enforced.
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -28,6 +32,7 @@ def role_required(*roles: Role) -> Callable:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.allowed_roles = frozenset(roles)
         return wrapped
 
     return decorator

@@ -109,10 +109,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """CLI groups for scripting: demo, evaluations, codes, users."""
+    """CLI groups for scripting (demo, evaluations, codes, users, results) and maintenance."""
+    from evaluation import maintenance
     from evaluation.cli import register
 
     register(app)
+    maintenance.register(app)
 
 
 def register_assets(app: Flask) -> None:

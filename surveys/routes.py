@@ -44,7 +44,10 @@ def ballot(code: str):
     evaluation = row.evaluation
     questionnaire = evaluation.questionnaire
     items = list(questionnaire.items)
-    form = ballot_form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])()
+    # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
+    # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)
+    formdata = request.form if request.method == "POST" else None
+    form = ballot_form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(formdata=formdata)
     context = dict(evaluation=evaluation, questionnaire=questionnaire, group=row.rater_group,
                    form=form, items=items, field_name=field_name, code=code)
     if request.method == "POST":

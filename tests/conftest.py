@@ -7,9 +7,11 @@ schema is created once per session and emptied after every test.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from config import TestConfig
 from extensions import db
+from models import append_only_ddl
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = TestConfig.SECRET_KEY
@@ -46,8 +49,13 @@ def _empty_all_tables(url: str) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # audit_log refuses DELETE by trigger; lift it for the wipe, then restore it.
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_delete")
             for table in tables:
                 conn.execute(table.delete())
+            for statement in append_only_ddl("sqlite"):
+                conn.exec_driver_sql(statement)
     engine.dispose()
 
 
@@ -134,27 +142,51 @@ def _free_port() -> int:
 
 
 def start_server(database_url: str, workers: int = 4, extra_env: dict | None = None):
-    """Start gunicorn on a free port against ``database_url``; return (process, base_url)."""
+    """Start gunicorn on a free port against ``database_url``; return (process, base_url).
+
+    The server's log goes to a temporary file (``process.log``), never to an
+    unread pipe that could fill up and stall the workers.
+    """
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, **(extra_env or {}))
     env.pop("TEST_DATABASE_URL", None)
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+         "--timeout", "60", "--no-control-socket", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
+    proc.log = log
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited: " + proc.stderr.read().decode(errors="replace")[-2000:])
+            raise RuntimeError("gunicorn exited: " + server_log(proc)[-2000:])
         try:
             requests.get(base + "/", timeout=1)
             return proc, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Refused before gunicorn binds; a read timeout while its workers still boot.
             time.sleep(0.2)
-    proc.kill()
+    stop_server(proc)
     raise RuntimeError("gunicorn did not start in 30 s")
+
+
+def server_log(proc) -> str:
+    """What a server started by :func:`start_server` has logged so far."""
+    proc.log.seek(0)
+    return proc.log.read().decode(errors="replace")
+
+
+def stop_server(proc) -> None:
+    """Quick shutdown (SIGINT: workers stop at once), then make sure the process is gone."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.log.close()
 
 
 @pytest.fixture()
@@ -162,8 +194,95 @@ def live_server(app, database_url):
     """A gunicorn server with 4 worker processes on the test database; yields its base URL."""
     proc, base = start_server(database_url)
     yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def module_live_server(database_url):
+    """One gunicorn server (4 workers) for a whole test module; yields ``(base_url, read_log)``.
+
+    Starting gunicorn costs seconds, so a module of live tests shares one. Tests
+    still request ``app`` (or fixtures built on it) to fill and empty the database.
+    """
+    proc, base = start_server(database_url)
+    yield base, lambda: server_log(proc)
+    stop_server(proc)
+
+
+# --- helpers shared by the issue-2 suite -------------------------------------------------------
+
+
+@pytest.fixture()
+def fresh_database_url(database_url):
+    """An empty database with no tables at all, for migration and first-start tests.
+
+    A new SQLite file, or on PostgreSQL a throwaway schema of the test database
+    selected through ``search_path`` (dropped afterwards).
+    """
+    import uuid
+
+    if not database_url.startswith("postgresql"):
+        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"ceping-fresh-{uuid.uuid4().hex}.sqlite"
+        yield f"sqlite:///{path}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in database_url else "?"
+    yield f"{database_url}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture()
+def answers_for(app):
+    """``answers_for(evaluation_id, choice=0, text=None)`` → form data for a complete ballot.
+
+    Every choice item gets the option at index ``choice`` of its scale; the
+    free-text items get ``text`` when given.
+    """
+    from models import Evaluation, ItemKind
+
+    def _answers(evaluation_id: int, choice: int = 0, text: str | None = None) -> dict[str, str]:
+        with app.app_context():
+            evaluation = db.session.get(Evaluation, evaluation_id)
+            data = {}
+            for item in evaluation.questionnaire.items:
+                if item.kind is ItemKind.TEXT:
+                    if text is not None:
+                        data[f"item_{item.id}"] = text
+                else:
+                    data[f"item_{item.id}"] = str(item.scale.options[choice].id)
+            return data
+
+    return _answers
+
+
+@pytest.fixture()
+def count_rows(app):
+    """``count_rows(Model, *where)`` → number of rows, read fresh from the database."""
+    from sqlalchemy import func, select
+
+    def _count(model, *where) -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    return _count
+
+
+@pytest.fixture()
+def code_status(app):
+    """``code_status(plain_code)`` → the stored CodeStatus of a code (looked up by its keyed hash)."""
+    from models import BallotCode
+    from surveys.codes import hash_code, normalise_code
+
+    def _status(plain: str):
+        with app.app_context():
+            row = db.session.get(BallotCode, hash_code(normalise_code(plain), app.config["CODE_KEY"]))
+            return None if row is None else row.status
+
+    return _status

@@ -37,6 +37,9 @@ class Config:
     # A whole questionnaire fits comfortably in 64 KiB; anything larger is abuse.
     MAX_CONTENT_LENGTH = int(os.environ.get("CEPING_MAX_BODY", 64 * 1024))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    # Spreadsheet uploads (the unit import) get a larger limit, on their own route only:
+    # a 300-row XLSX is about 15 KB, 5,000 rows well under 1 MB.
+    UPLOAD_MAX = int(os.environ.get("CEPING_UPLOAD_MAX", 2 * 1024 * 1024))
     MAX_FORM_PARTS = 200
     WTF_CSRF_TIME_LIMIT = 6 * 3600  # a rater may read slowly on a phone
     SESSION_COOKIE_HTTPONLY = True
@@ -52,6 +55,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per account and per address (issue: sign-in attempts limited).
     LOGIN_LIMIT = os.environ.get("CEPING_LOGIN_LIMIT", "10 per 5 minutes")
+    # Number of trusted reverse proxies in front of the app (0: none).
+    PROXY_COUNT = int(os.environ.get("CEPING_PROXY_COUNT", 0))
     TESTING = False
 
 

@@ -51,6 +51,13 @@ def configure(app: Flask, test_config: Optional[dict[str, Any]]) -> None:
     if os.environ.get("CEPING_ENV") == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("SECRET_KEY must be set in production (CEPING_ENV=production).")
     app.config["CODE_KEY"] = app.config.get("CODE_KEY") or app.config["SECRET_KEY"]
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Behind N trusted proxies/load balancers: take the client address from
+        # X-Forwarded-For so per-address limits count raters, not the balancer.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 @event.listens_for(Engine, "connect")

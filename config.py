@@ -55,6 +55,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per account and per address (issue: sign-in attempts limited).
     LOGIN_LIMIT = os.environ.get("CEPING_LOGIN_LIMIT", "10 per 5 minutes")
+    # Code guessing (docs/security.md has the arithmetic): wrong codes per address and
+    # site-wide, and plain request limits on the code and ballot pages per address.
+    CODE_FAILURES_PER_ADDRESS = os.environ.get("CEPING_CODE_FAILURES_PER_ADDRESS", "30 per hour")
+    CODE_FAILURES_GLOBAL = os.environ.get("CEPING_CODE_FAILURES_GLOBAL", "2000 per hour")
+    CODE_REQUESTS_PER_ADDRESS = os.environ.get("CEPING_CODE_REQUESTS_PER_ADDRESS", "120 per minute;2000 per hour")
     # Number of trusted reverse proxies in front of the app (0: none).
     PROXY_COUNT = int(os.environ.get("CEPING_PROXY_COUNT", 0))
     TESTING = False

@@ -1,9 +1,11 @@
 """Rater views: thin wrappers around :mod:`surveys.ballots` and :mod:`surveys.forms`."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
-from . import bp
+from extensions import limiter
+
+from . import bp, guard
 from .ballots import CodeState, SubmitResult, code_state_after_reject, lookup, submit_ballot
 from .codes import format_code, normalise_code
 from .forms import CodeEntryForm, answers_from_form, ballot_form_class, field_name, unexpected_fields
@@ -19,10 +21,13 @@ _STATE_STATUS = {
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit(guard.request_limit, methods=["POST"])
 def index():
     """Home page with the code box; a valid-looking code goes on to its questionnaire."""
     form = CodeEntryForm()
     if form.validate_on_submit():
+        if guard.blocked():
+            abort(429)
         code = normalise_code(form.code.data)
         if code is not None:
             return redirect(url_for("surveys.ballot", code=format_code(code)))
@@ -35,9 +40,14 @@ def _code_problem(state: CodeState):
 
 
 @bp.route("/v/<code>", methods=["GET", "POST"])
+@limiter.limit(guard.request_limit)
 def ballot(code: str):
     """Show the questionnaire for a code (GET) or store its ballot (POST)."""
+    if guard.blocked():
+        abort(429)
     found = lookup(code)
+    if found.state in (CodeState.MALFORMED, CodeState.UNKNOWN):
+        guard.record_failure()
     if found.state is not CodeState.READY:
         return _code_problem(found.state)
     row = found.code

@@ -68,6 +68,7 @@ class ItemKind(enum.Enum):
     SINGLE = "single"      # single choice (quiz or profile question)
     MULTIPLE = "multiple"  # multiple choice
     TEXT = "text"          # free text
+    FILL = "fill"          # fill-in answer of a learning test, checked against accepted answers
 
 
 class EvaluationStatus(enum.Enum):
@@ -162,6 +163,7 @@ class Option(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     score: Mapped[Optional[float]] = mapped_column(Float)
     polarity: Mapped[Polarity] = mapped_column(_enum(Polarity, "polarity"))
+    correct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # quiz key
 
     scale: Mapped[Scale] = relationship(back_populates="options")
 
@@ -177,6 +179,9 @@ class Questionnaire(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     intro: Mapped[str] = mapped_column(Text, default="")
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "survey" (rated indicators) or "quiz" (学习成果测试, scored against answers).
+    kind: Mapped[str] = mapped_column(String(16), default="survey", server_default="survey")
+    pass_mark: Mapped[float] = mapped_column(Float, default=80.0, server_default="80")
 
     items: Mapped[list[Item]] = relationship(
         back_populates="questionnaire", order_by="Item.position", cascade="all, delete-orphan"
@@ -195,6 +200,10 @@ class Item(db.Model):
     text: Mapped[str] = mapped_column(String(500))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     scale_id: Mapped[Optional[int]] = mapped_column(ForeignKey("scale.id"))
+    # Quiz items: points for a right answer, and for fill-in items the accepted
+    # answers as a JSON list of strings (compared after trimming and case folding).
+    points: Mapped[Optional[float]] = mapped_column(Float)
+    accepted: Mapped[Optional[str]] = mapped_column(Text)
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="items")
     scale: Mapped[Optional[Scale]] = relationship()
@@ -417,8 +426,123 @@ class PaperEntry(db.Model):
     answers: Mapped[str] = mapped_column(Text)  # JSON: [[item_id, seq, option_id, text], ...]
 
 
+class Suggestion(db.Model):
+    """征求意见 / 我为科学发展献一策: a public suggestion to a unit, moderated by its liaison.
+
+    Anyone may send one without an account; only the day is kept, never an address.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / approved / rejected
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    moderated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    moderated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class AnalysisReport(db.Model):
+    """领导班子分析检查报告: one round of a unit's report, its review evaluation and the verdict (四不通过)."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text)
+    evaluation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluation.id"))
+    verdict: Mapped[str] = mapped_column(String(16), default="pending")  # pending / passed / returned
+    # JSON object: the four conditions (scope, problems, thinking, measures) → bool, plus a note.
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+
+    unit: Mapped[Unit] = relationship()
+    evaluation: Mapped[Optional[Evaluation]] = relationship()
+
+
+class RectificationItem(db.Model):
+    """整改落实 (四明确一承诺): project, goal and deadline, measures, responsibility, public commitment."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    project: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[Optional[dt.date]] = mapped_column(Date)
+    measures: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(String(100), default="")
+    commitment: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(16), default="immediate")  # immediate / period / hard
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned / in_progress / done
+    done_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    # Set when the item answers a make-up decision (补课), closing the loop to the re-evaluation.
+    makeup_id: Mapped[Optional[int]] = mapped_column(ForeignKey("make_up.id"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Stage(db.Model):
+    """One of a campaign's stages (学习调研 / 分析检查 / 整改落实) with its dates."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    ends_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+    steps: Mapped[list[Step]] = relationship(back_populates="stage", order_by="Step.position")
+
+
+class Step(db.Model):
+    """One of a stage's steps (环节), e.g. 认真组织学习, 深入开展调研."""
+
+    __table_args__ = (UniqueConstraint("stage_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+
+    stage: Mapped[Stage] = relationship(back_populates="steps")
+
+
+class UnitStep(db.Model):
+    """A unit's completion of one step."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id"), index=True)
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class LookBack(db.Model):
+    """回头看 checklists: 三对比 after stage one, 三评议 after stage two; answers as JSON."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # three_comparisons / three_reviews
+    answers: Mapped[str] = mapped_column(Text, default="")
+    completed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
 __all__ = [
-    "Answer", "ApiToken", "AuditLog", "Ballot", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
+    "AnalysisReport", "Answer", "ApiToken", "AuditLog", "Ballot", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
     "EvaluationStatus", "Item", "ItemKind", "MakeUp", "Option", "PaperEntry", "Polarity", "Questionnaire", "RaterGroup",
-    "Role", "Scale", "Unit", "UnitKind", "User", "evaluation_group",
+    "LookBack", "RectificationItem", "Role", "Scale", "Stage", "Step", "Suggestion", "Unit", "UnitKind",
+    "UnitStep", "User", "evaluation_group",
 ]

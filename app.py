@@ -99,15 +99,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the rater side (surveys), the organiser side (evaluation and its admin areas) and the API."""
-    from evaluation import admin_accounts, admin_evaluations, admin_questionnaires, admin_units
+    from evaluation import admin_accounts, admin_evaluations, admin_questionnaires, admin_quiz, admin_units, admin_work
     from evaluation import bp as evaluation_bp
     from evaluation.api import bp as api_bp
     from evaluation.auth import bp as auth_bp
     from evaluation.exports import bp as exports_bp
     from surveys import bp as surveys_bp
+    from surveys import public
 
-    for blueprint in (surveys_bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
-                      admin_evaluations.bp, admin_questionnaires.bp, api_bp):
+    for blueprint in (surveys_bp, public.bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
+                      admin_evaluations.bp, admin_questionnaires.bp, admin_quiz.bp, admin_work.bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,4 @@
-"""Operator commands: online backup of the database (and, later, recounts).
+"""Operator commands: online backup of the database, and recounting the tallies.
 
 ``flask --app app backup PATH`` copies a live SQLite database with SQLite's
 online backup API (consistent even while raters vote); on PostgreSQL it prints
@@ -74,6 +74,28 @@ def backup_command(path: str) -> None:
     click.echo(f"已备份 / backed up {source} → {path} ({pages} pages)", err=True)
 
 
+@click.command("recount")
+@click.option("--fix", is_flag=True, help="Rebuild the tallies from the stored ballots when they differ.")
+@with_appcontext
+def recount_command(fix: bool) -> None:
+    """Recount every ballot and compare with the running tallies; exit 1 on any difference."""
+    from surveys import tallies
+
+    found = tallies.differences(db.session)
+    for kind, key, tallied, counted in found[:50]:
+        click.echo(f"{kind}\t{key}\ttallied={tallied}\trecounted={counted}")
+    if not found:
+        click.echo("计票一致 / tallies equal a full recount", err=True)
+        return
+    if fix:
+        tallies.rebuild(db.session)
+        db.session.commit()
+        click.echo(f"已按测评票重建 / rebuilt from the ballots ({len(found)} cells differed)", err=True)
+        return
+    raise click.ClickException(f"{len(found)} 处不一致 / cells differ (run with --fix to rebuild)")
+
+
 def register(app: Flask) -> None:
     """Add the maintenance commands to ``app.cli``."""
     app.cli.add_command(backup_command)
+    app.cli.add_command(recount_command)

@@ -1,9 +1,11 @@
 """Load the tallies of a set of evaluations into the DataFrames ``analysis/`` expects.
 
-Each frame comes from one grouped SQL query over the whole set, so the cost
-grows with the number of (unit × item × group × option) cells, not with the
-number of ballots handled in Python. Results are always recomputed from the
-stored ballots: nothing is cached that could disagree with them.
+Each frame comes from one SQL query over the whole set. Answer counts come
+from the running tallies, which each ballot's own transaction updates: they
+commit or vanish together with the ballot, so after a crash they still equal
+the stored ballots (``flask --app app recount`` checks this on demand). The
+cost grows with the number of (unit × item × group × option) cells, not with
+the number of ballots.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import String, cast, func, select
 
 from extensions import db
 from models import (
-    Answer, Ballot, Evaluation, Item, ItemKind, Option, Questionnaire, RaterGroup, Unit, UnitKind,
+    BallotTally, Evaluation, Item, ItemKind, Option, Questionnaire, RaterGroup, Tally, Unit, UnitKind,
     evaluation_group,
 )
 
@@ -45,23 +47,21 @@ def _read(query) -> pd.DataFrame:
 def load_frames(evaluation_ids: Iterable[int]) -> Frames:
     """Tally the ballots of these evaluations (one grouped query per frame)."""
     ids = sorted(set(int(i) for i in evaluation_ids))
+    # Read the running tallies (kept in each ballot's transaction) rather than
+    # scanning answers; surveys/tallies.py and `flask recount` prove them equal.
     counts = _read(
-        select(Ballot.evaluation_id, Evaluation.unit_id, Answer.item_id, Ballot.rater_group_id.label("group_id"),
-               Answer.option_id, cast(Option.polarity, String).label("polarity"), func.count().label("n"))
-        .join(Ballot, Ballot.id == Answer.ballot_id)
-        .join(Evaluation, Evaluation.id == Ballot.evaluation_id)
-        .join(Option, Option.id == Answer.option_id)
-        .join(Item, Item.id == Answer.item_id)
-        .where(Ballot.evaluation_id.in_(ids), Item.kind == ItemKind.SCALE)
-        .group_by(Ballot.evaluation_id, Evaluation.unit_id, Answer.item_id, Ballot.rater_group_id,
-                  Answer.option_id, Option.polarity)
+        select(Tally.evaluation_id, Evaluation.unit_id, Tally.item_id, Tally.rater_group_id.label("group_id"),
+               Tally.option_id, cast(Option.polarity, String).label("polarity"), Tally.n)
+        .join(Evaluation, Evaluation.id == Tally.evaluation_id)
+        .join(Option, Option.id == Tally.option_id)
+        .join(Item, Item.id == Tally.item_id)
+        .where(Tally.evaluation_id.in_(ids), Item.kind == ItemKind.SCALE, Tally.n > 0)
     )
     ballots = _read(
-        select(Ballot.evaluation_id, Evaluation.unit_id, Ballot.rater_group_id.label("group_id"),
-               func.count().label("n_ballots"))
-        .join(Evaluation, Evaluation.id == Ballot.evaluation_id)
-        .where(Ballot.evaluation_id.in_(ids))
-        .group_by(Ballot.evaluation_id, Evaluation.unit_id, Ballot.rater_group_id)
+        select(BallotTally.evaluation_id, Evaluation.unit_id, BallotTally.rater_group_id.label("group_id"),
+               BallotTally.n.label("n_ballots"))
+        .join(Evaluation, Evaluation.id == BallotTally.evaluation_id)
+        .where(BallotTally.evaluation_id.in_(ids), BallotTally.n > 0)
     )
     evaluations = _read(
         select(Evaluation.id.label("evaluation_id"), Evaluation.unit_id, Evaluation.threshold,
@@ -142,15 +142,20 @@ class ResultsNotFound(LookupError):
     """No such evaluation, campaign or questionnaire; callers answer 404 or a CLI error."""
 
 
-def _sorted_documents(frames: Frames) -> list[dict]:
+def _sorted_documents(frames: Frames, for_liaison: bool = False) -> list[dict]:
     """Per-unit documents (analysis.documents) in a stable order: unit, then evaluation."""
     from analysis.documents import results_document
 
-    return sorted(results_document(*frames.args()), key=lambda d: (d["unit_id"], d["evaluation_id"]))
+    return sorted(results_document(*frames.args(), for_liaison=for_liaison),
+                  key=lambda d: (d["unit_id"], d["evaluation_id"]))
 
 
-def evaluation_document(evaluation_id: int) -> dict:
-    """The results of one evaluation as a JSON-ready dict (its unit in ``units``)."""
+def evaluation_document(evaluation_id: int, for_liaison: bool = False) -> dict:
+    """The results of one evaluation as a JSON-ready dict (its unit in ``units``).
+
+    ``for_liaison`` hides the per-item figures of a unit that is not judged
+    (rule 6); checking that the liaison may see the unit is the caller's job.
+    """
     evaluation = db.session.get(Evaluation, evaluation_id)
     if evaluation is None:
         raise ResultsNotFound(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
@@ -158,14 +163,18 @@ def evaluation_document(evaluation_id: int) -> dict:
             "unit_id": evaluation.unit_id, "questionnaire": evaluation.questionnaire.key,
             "questionnaire_title": evaluation.questionnaire.title, "status": evaluation.status.value,
             "previous_id": evaluation.previous_id, "threshold": evaluation.threshold,
-            "min_ballots": evaluation.min_ballots, "units": _sorted_documents(load_frames([evaluation.id]))}
+            "min_ballots": evaluation.min_ballots,
+            "units": _sorted_documents(load_frames([evaluation.id]), for_liaison)}
 
 
-def campaign_document(campaign_id: int, questionnaire_key: Optional[str] = None) -> dict:
+def campaign_document(campaign_id: int, questionnaire_key: Optional[str] = None,
+                      unit_ids: Optional[set[int]] = None, for_liaison: bool = False) -> dict:
     """A campaign's current-round results for one questionnaire (default: its most used).
 
     ``units`` has one document per evaluation scored; ``committees`` the roll-up per
-    committee (analysis.committee_rollup) as plain records.
+    committee (analysis.committee_rollup) as plain records. ``unit_ids`` (a
+    liaison's subtree) keeps only those units' evaluations, the roll-up included;
+    ``for_liaison`` hides the per-item figures of units that are not judged.
     """
     from analysis.documents import json_records
     from models import Campaign
@@ -178,10 +187,14 @@ def campaign_document(campaign_id: int, questionnaire_key: Optional[str] = None)
         raise ResultsNotFound(f"本活动没有使用测评表 {questionnaire_key} / Campaign {campaign_id} has no "
                               f"evaluation with questionnaire {questionnaire_key!r} (it uses: {', '.join(keys)}).")
     key = questionnaire_key or (keys[0] if keys else None)
-    frames = load_frames(campaign_evaluation_ids(campaign_id, key) if key else [])
+    ids = campaign_evaluation_ids(campaign_id, key) if key else []
+    if unit_ids is not None:
+        ids = list(db.session.scalars(select(Evaluation.id).where(Evaluation.id.in_(ids),
+                                                                  Evaluation.unit_id.in_(unit_ids))))
+    frames = load_frames(ids)
     committees = json_records(analysis.committee_rollup(analysis.unit_results(*frames.args())))
     return {"campaign_id": campaign.id, "campaign": campaign.name, "questionnaire": key,
-            "questionnaires": keys, "units": _sorted_documents(frames), "committees": committees}
+            "questionnaires": keys, "units": _sorted_documents(frames, for_liaison), "committees": committees}
 
 
 def results_json(document: dict) -> str:

@@ -6,6 +6,10 @@ evaluation still open. The database serialises concurrent UPDATEs of one row
 (PostgreSQL row lock; SQLite's single writer), so exactly one transaction sees
 a changed row and goes on to insert the ballot; the others see none and roll
 back. Either both the code's use and the ballot are committed, or neither.
+
+Paper ballots keyed in by organisers (:mod:`evaluation.paper`) redeem through
+the same :func:`claim_and_store`, which also deletes any paper entry still
+held for the code in that same transaction.
 """
 from __future__ import annotations
 
@@ -15,12 +19,15 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
-from models import Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, random_id
+from models import (
+    Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, random_id,
+)
 
+from . import tallies
 from .codes import hash_code, normalise_code
 
 
@@ -73,6 +80,72 @@ def today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
+def claim_and_store(code_hash: str, evaluation_id: int, rater_group_id: int,
+                    answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> bool:
+    """Inside the caller's transaction: mark the code used and insert its ballot.
+
+    This is the redeeming core shared by the rater flow and paper ballots
+    (:mod:`evaluation.paper`). It runs the one conditional UPDATE (unused →
+    used, only while the evaluation is open and only for the code's own
+    evaluation and rater group); when that changes no row it returns False
+    having written nothing, and the caller rolls back. Otherwise it inserts the
+    ballot and its answers and deletes any paper entries (纸质票录入) still held
+    for the code, so no row linking the code to answers outlives the ballot.
+    The caller commits — together with anything else it added, such as an
+    audit entry — or rolls back.
+    """
+    session = db.session
+    still_open = exists().where(Evaluation.id == BallotCode.evaluation_id,
+                                Evaluation.status == EvaluationStatus.OPEN)
+    claimed = session.execute(
+        update(BallotCode)
+        .where(BallotCode.code_hash == code_hash, BallotCode.status == CodeStatus.UNUSED,
+               BallotCode.evaluation_id == evaluation_id, BallotCode.rater_group_id == rater_group_id,
+               still_open)
+        .values(status=CodeStatus.USED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    _blur_code_rows(session, code_hash, evaluation_id, rater_group_id)
+    ballot_id = random_id()
+    session.execute(insert(Ballot).values(
+        id=ballot_id, evaluation_id=evaluation_id, rater_group_id=rater_group_id, submitted_on=today()))
+    if answers:
+        session.execute(insert(Answer), [
+            {"ballot_id": ballot_id, "item_id": item_id, "seq": seq, "option_id": option_id, "text": text}
+            for item_id, seq, option_id, text in answers
+        ])
+    session.execute(delete(PaperEntry).where(PaperEntry.code_hash == code_hash)
+                    .execution_options(synchronize_session=False))
+    tallies.add_ballot(session, evaluation_id, rater_group_id, answers)
+    return True
+
+
+def _blur_code_rows(session, code_hash: str, evaluation_id: int, rater_group_id: int) -> None:
+    """On PostgreSQL, rewrite every used code of this evaluation and group in this transaction.
+
+    PostgreSQL stamps each row with the id of the transaction that wrote it
+    (``xmin``). The code's UPDATE and the ballot's INSERT share a transaction,
+    so without this ``ballot.xmin = ballot_code.xmin`` would single out the
+    ballot's code. Rewriting all used codes of the same evaluation and rater
+    group gives them all this transaction's stamp: the newest ballot then
+    matches every used code it could have come from (the evaluation and group
+    are on the ballot anyway), and older ballots match none. SQLite keeps no
+    such stamp. Cost: one row per earlier ballot of the group, per ballot.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    same_group = (BallotCode.evaluation_id == evaluation_id, BallotCode.rater_group_id == rater_group_id,
+                  BallotCode.status == CodeStatus.USED, BallotCode.code_hash != code_hash)
+    # Lock in key order first: each rewrite moves rows on disk, so two ballots
+    # scanning in physical order could lock them in different orders and deadlock.
+    session.execute(select(BallotCode.code_hash).where(*same_group)
+                    .order_by(BallotCode.code_hash).with_for_update())
+    session.execute(update(BallotCode).where(*same_group).values(status=CodeStatus.USED)
+                    .execution_options(synchronize_session=False))
+
+
 def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
                   answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> SubmitResult:
     """Mark the code used and store its ballot with ``answers``, all or nothing.
@@ -84,32 +157,30 @@ def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
     # End any read transaction left by the page so the redeeming transaction
     # starts with its write (SQLite then waits for the lock instead of failing).
     session.rollback()
-    try:
-        still_open = exists().where(Evaluation.id == BallotCode.evaluation_id,
-                                    Evaluation.status == EvaluationStatus.OPEN)
-        claimed = session.execute(
-            update(BallotCode)
-            .where(BallotCode.code_hash == code_hash, BallotCode.status == CodeStatus.UNUSED, still_open)
-            .values(status=CodeStatus.USED)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if not claim_and_store(code_hash, evaluation_id, rater_group_id, answers):
+                session.rollback()
+                return SubmitResult.REJECTED
+            session.commit()
+            return SubmitResult.STORED
+        except SQLAlchemyError as error:
             session.rollback()
-            return SubmitResult.REJECTED
-        ballot_id = random_id()
-        session.execute(insert(Ballot).values(
-            id=ballot_id, evaluation_id=evaluation_id, rater_group_id=rater_group_id, submitted_on=today()))
-        if answers:
-            session.execute(insert(Answer), [
-                {"ballot_id": ballot_id, "item_id": item_id, "seq": seq, "option_id": option_id, "text": text}
-                for item_id, seq, option_id, text in answers
-            ])
-        session.commit()
-        return SubmitResult.STORED
-    except SQLAlchemyError:
-        session.rollback()
-        current_app.logger.warning("ballot not stored: database error", exc_info=True)
-        return SubmitResult.BUSY
+            # Everything was rolled back, so a deadlock victim can simply try again.
+            if attempt < ATTEMPTS and _retryable(error):
+                continue
+            current_app.logger.warning("ballot not stored: database error", exc_info=True)
+            return SubmitResult.BUSY
+    return SubmitResult.BUSY
+
+
+ATTEMPTS = 3
+_RETRYABLE = {"40P01", "40001"}  # PostgreSQL deadlock_detected, serialization_failure
+
+
+def _retryable(error: SQLAlchemyError) -> bool:
+    """True for errors after which the same transaction may succeed if run again."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in _RETRYABLE
 
 
 def code_state_after_reject(code_hash: str) -> CodeState:

@@ -173,17 +173,26 @@ def test_a_ballot_row_cannot_be_matched_to_its_code(app, client, campaign, issue
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="xmin is a PostgreSQL system column; SQLite has none")
-@pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
-    "KNOWN SECRECY GAP on PostgreSQL: the code's UPDATE and the ballot's INSERT share one transaction, so "
-    "ballot.xmin = ballot_code.xmin links each ballot to its code hash (and xmin/ctid give arrival order). "
-    "Needs a design fix (e.g. rewrite code and ballot rows in bulk so they lose their xmin); reported to the lead."
-))
 def test_postgresql_system_columns_do_not_link_ballots_to_codes(app, client, campaign, issue, answers_for):
-    """Columns are not the only record: PostgreSQL stamps every row with the id of the transaction that wrote it."""
-    for i, code in enumerate(issue(campaign["evaluation"], "党员", 3)):
-        assert client.post(f"/v/{code}", data=answers_for(campaign["evaluation"], choice=i)).status_code == 302
+    """Columns are not the only record: PostgreSQL stamps every row with the id of the transaction that wrote it.
+
+    The code's UPDATE and the ballot's INSERT share a transaction, so the redeeming
+    transaction rewrites every used code of the same evaluation and group: a ballot's
+    xmin then matches either no code or all of them, never its own code alone.
+    """
+    codes = issue(campaign["evaluation"], "党员", 4) + issue(campaign["evaluation"], "群众代表", 2)
+    for i, code in enumerate(codes):
+        assert client.post(f"/v/{code}", data=answers_for(campaign["evaluation"], choice=i % 3)).status_code == 302
     with app.app_context():
-        linked = db.session.execute(text(
-            "SELECT count(*) FROM ballot b JOIN ballot_code c ON b.xmin = c.xmin"
-        )).scalar_one()
-    assert linked == 0
+        rows = db.session.execute(text(
+            "SELECT b.id, b.rater_group_id, count(c.code_hash) FROM ballot b "
+            "LEFT JOIN ballot_code c ON c.xmin = b.xmin GROUP BY b.id, b.rater_group_id"
+        )).all()
+        used = dict(db.session.execute(text(
+            "SELECT rater_group_id, count(*) FROM ballot_code WHERE status = 'used' GROUP BY rater_group_id"
+        )).all())
+    assert len(rows) == 6
+    for _ballot, group, matching in rows:
+        assert matching in (0, used[group]), "a ballot's transaction stamp singles out fewer codes than its group"
+    # the last ballot of each group matches every used code of its group; the others match none
+    assert sorted(m for _b, _g, m in rows) == [0, 0, 0, 0, 2, 4]

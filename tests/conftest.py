@@ -141,13 +141,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(database_url: str, workers: int = 4, extra_env: dict | None = None):
-    """Start gunicorn on a free port against ``database_url``; return (process, base_url).
+def start_server(database_url: str, workers: int = 4, extra_env: dict | None = None, port: int | None = None):
+    """Start gunicorn on ``port`` (default: a free one) against ``database_url``; return (process, base_url).
 
     The server's log goes to a temporary file (``process.log``), never to an
-    unread pipe that could fill up and stall the workers.
+    unread pipe that could fill up and stall the workers. It runs in its own
+    process group, so a fault test can kill -9 master and workers at once.
     """
-    port = _free_port()
+    port = port or _free_port()
     # Load tests send hundreds of requests from 127.0.0.1; the abuse limits have
     # their own tests, so they are off here unless a test switches them on.
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, CEPING_RATELIMIT="0")
@@ -157,7 +158,7 @@ def start_server(database_url: str, workers: int = 4, extra_env: dict | None = N
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--timeout", "60", "--no-control-socket", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
     )
     proc.log = log
     base = f"http://127.0.0.1:{port}"

@@ -44,7 +44,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 6 * 3600  # a rater may read slowly on a phone
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("CEPING_SECURE_COOKIES", "0") == "1"
+    # Secure (HTTPS-only) cookies: on in production unless explicitly switched off.
+    SESSION_COOKIE_SECURE = os.environ.get(
+        "CEPING_SECURE_COOKIES", "1" if os.environ.get("CEPING_ENV") == "production" else "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Longest free-text answer accepted, in characters.
@@ -55,6 +58,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per account and per address (issue: sign-in attempts limited).
     LOGIN_LIMIT = os.environ.get("CEPING_LOGIN_LIMIT", "10 per 5 minutes")
+    # Organiser-side times (the audit log) are shown and filtered by day in this zone.
+    TIMEZONE = os.environ.get("CEPING_TIMEZONE", "Asia/Shanghai")
     # Code guessing (docs/security.md has the arithmetic): wrong codes per address and
     # site-wide, and plain request limits on the code and ballot pages per address.
     CODE_FAILURES_PER_ADDRESS = os.environ.get("CEPING_CODE_FAILURES_PER_ADDRESS", "30 per hour")

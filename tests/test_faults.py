@@ -219,8 +219,17 @@ def test_read_only_database_refuses_ballots_cleanly(app, campaign, issue, answer
 
 
 def test_full_disk_refuses_ballots_cleanly(app, campaign, issue, answers_for, database_url):
-    _sqlite_only(database_url)
+    path = _sqlite_only(database_url)
     code = issue(campaign["evaluation"], "党员", 1)[0]
+    # Earlier tests leave free pages that new rows would reuse; compact the file so
+    # that any new ballot must grow it.
+    with app.app_context():
+        db.engine.dispose()
+    import sqlite3
+
+    raw = sqlite3.connect(path)
+    raw.execute("VACUUM")
+    raw.close()
     other = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with other.app_context():
         @event.listens_for(db.engine, "connect")

@@ -1,10 +1,13 @@
 """The results API (JSON), ``/api/v1``, for scripts and other systems.
 
 Every route needs ``Authorization: Bearer <token>`` (``flask --app app tokens create
-USERNAME``). Only organiser tokens are accepted for now: liaison tokens would need the
-per-unit scoping and small-group hiding of rule 6, which comes later. Responses are the
-exact text of :func:`evaluation.results.results_json`, the same as the ``results`` CLI
-command prints. Errors are JSON too: ``{"error": "中文 / English", "status": code}``.
+USERNAME``). A token carries its account's role and scope, and the API only reads:
+organisers and viewers read every result; a liaison reads only the evaluations of
+units in their subtree (any other is a 404, as if it did not exist), campaign results
+narrowed to those units, and no per-item figures of a unit that is not judged
+(rule 6). Responses are the exact text of :func:`evaluation.results.results_json`,
+the same as the ``results`` CLI command prints. Errors are JSON too:
+``{"error": "中文 / English", "status": code}``.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from werkzeug.exceptions import HTTPException
 
 from errors import json_error
 from extensions import csrf, db
-from models import Role
+from models import Evaluation, Role
 
+from .permissions import can_see_unit, visible_unit_ids
 from .results import ResultsNotFound, campaign_document, evaluation_document, results_json
 from .tokens import user_for_token
 
@@ -23,7 +27,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, no cookies: there is no cross-site form to forge
 
 UNAUTHORISED = "需要有效的 API 令牌 / A valid API token is required (Authorization: Bearer <token>)."
-FORBIDDEN = "此令牌无权访问结果 / This token may not read results (organiser accounts only)."
+FORBIDDEN = "此令牌无权访问结果 / This token may not read results."
 
 
 def _bearer_token() -> str | None:
@@ -33,17 +37,24 @@ def _bearer_token() -> str | None:
 
 
 @bp.before_request
-def require_organiser_token():
-    """Refuse the request unless it carries an organiser's valid token (401 / 403)."""
+def require_token():
+    """Refuse the request unless it carries a valid token (401); 403 for a liaison without a unit
+    and for anything but reading by a liaison or viewer."""
     user = user_for_token(_bearer_token())
     if user is None:
         response = json_error(401, UNAUTHORISED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="ceping"'
         return response
-    if user.role is not Role.ORGANISER:
+    if user.role is Role.LIAISON and user.unit_id is None:
         return json_error(403, FORBIDDEN)
+    if user.role is not Role.ORGANISER and request.method not in ("GET", "HEAD", "OPTIONS"):
+        return json_error(403, FORBIDDEN)  # liaisons and viewers only ever read
     g.api_user = user
     return None
+
+
+def _is_liaison() -> bool:
+    return g.api_user.role is Role.LIAISON
 
 
 def _rollback() -> None:
@@ -63,14 +74,21 @@ def _json(document: dict):
 
 @bp.route("/evaluations/<int:evaluation_id>/results")
 def evaluation_results(evaluation_id: int):
-    """Results of one evaluation: its unit with items and rater groups."""
-    return _json(evaluation_document(evaluation_id))
+    """Results of one evaluation: its unit with items and rater groups (a liaison: own units only)."""
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is not None and not can_see_unit(g.api_user, evaluation.unit_id):
+        evaluation = None  # another unit's evaluation does not exist for this liaison
+    if evaluation is None:
+        raise ResultsNotFound(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
+    return _json(evaluation_document(evaluation_id, for_liaison=_is_liaison()))
 
 
 @bp.route("/campaigns/<int:campaign_id>/results")
 def campaign_results(campaign_id: int):
-    """Current-round results of a campaign for one questionnaire (``?questionnaire=KEY``)."""
-    return _json(campaign_document(campaign_id, request.args.get("questionnaire") or None))
+    """Current-round results of a campaign for one questionnaire (``?questionnaire=KEY``),
+    narrowed to a liaison's own units."""
+    return _json(campaign_document(campaign_id, request.args.get("questionnaire") or None,
+                                   unit_ids=visible_unit_ids(g.api_user), for_liaison=_is_liaison()))
 
 
 @bp.errorhandler(ResultsNotFound)

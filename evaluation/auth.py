@@ -3,24 +3,43 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from extensions import db
+from extensions import db, limiter
 from models import User
 
+from .audit import record
+from .text_checks import NoControlChars
+
 bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    """``LOGIN_LIMIT`` (e.g. "10 per 5 minutes"), read per request so tests and deployments can set it."""
+    return current_app.config["LOGIN_LIMIT"]
+
+
+def _submitted_username() -> str:
+    """The limiter key of an attempt on one account: the name as submitted (bounded)."""
+    return "login-user:" + (request.form.get("username") or "").strip()[:80]
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count towards the limits; signing in (a redirect) costs nothing."""
+    return response.status_code != 302
 
 
 class LoginForm(FlaskForm):
     """Username and password; both bounded so a huge field cannot cost a hash."""
 
     username = StringField("用户名 / Username", validators=[InputRequired("请输入用户名 / Enter your username."),
-                                                            Length(max=80)])
+                                                            Length(max=80), NoControlChars()])
     password = PasswordField("密码 / Password", validators=[InputRequired("请输入密码 / Enter your password."),
                                                            Length(max=200)])
 
@@ -41,16 +60,28 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, key_func=_submitted_username, methods=["POST"], deduct_when=_failed)
 def login():
-    """Sign-in page for organisers, liaisons and viewers."""
+    """Sign-in page for organisers, liaisons and viewers.
+
+    Failed attempts are limited per address and per submitted username
+    (``LOGIN_LIMIT``); past the limit the answer is a 429 page. Sign-ins and
+    failed sign-ins go to the audit log (the password never does).
+    """
     if current_user.is_authenticated:
         return redirect(url_for("evaluation.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data.strip(), form.password.data)
+        username = form.username.data.strip()
+        user = authenticate(username, form.password.data)
         if user is not None:
             login_user(user)
+            record("sign_in", f"账号 {user.username}", ip=request.remote_addr)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        record("sign_in_failed", f"账号 {username[:80]}", ip=request.remote_addr)
+        db.session.commit()
         form.password.errors.append("用户名或密码错误 / Wrong username or password.")
     return render_template("evaluation/login.html", form=form), (400 if form.errors else 200)
 
@@ -59,5 +90,7 @@ def login():
 @login_required
 def logout():
     """Sign out (POST only, so a link on another site cannot sign you out)."""
+    record("sign_out", f"账号 {current_user.username}")
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

@@ -139,9 +139,11 @@ def users() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
 def create_user_command(username: str, role: str, unit_id: int | None, password: str) -> None:
-    """Create an account; prompts for the password unless --password is given."""
+    """Create an account; prompts for the password unless --password is given (audited as 'cli')."""
+    from .accounts import create_account
+
     try:
-        user = create_user(username, password, role, unit_id)
+        user = create_account(username, password, role, unit_id)
     except ServiceError as error:
         _fail(error)
     click.echo(f"已创建用户 / created user {user.username} ({user.role.value})", err=True)

@@ -17,6 +17,10 @@ from extensions import db
 from models import Role, Unit
 
 
+#: Every role: for pages any signed-in account may open (they still declare it, for the role matrix).
+ALL_ROLES = (Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+
+
 def role_required(*roles: Role) -> Callable:
     """Decorator: signed in, and with one of ``roles`` (403 otherwise).
 

@@ -6,7 +6,7 @@ Views stay thin: they parse the request, check permissions and hand over to
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from extensions import db
 from models import Campaign, Evaluation, Role
@@ -14,7 +14,7 @@ from models import Campaign, Evaluation, Role
 from . import bp
 from .dashboards import campaign_overview, unit_detail
 from .makeup import decide_makeup
-from .permissions import can_see_unit, role_required, visible_unit_ids
+from .permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
 from .results import campaign_keys
 from .services import ServiceError, campaigns, evaluation_rows
 
@@ -53,7 +53,7 @@ def _evaluation_or_404(evaluation_id: int) -> Evaluation:
 
 
 @bp.route("/")
-@login_required
+@role_required(*ALL_ROLES)
 def home():
     """The list of campaigns."""
     return render_template("evaluation/home.html", campaigns=campaigns())
@@ -75,21 +75,21 @@ def _overview_context(campaign_id: int) -> dict:
 
 
 @bp.route("/campaigns/<int:campaign_id>")
-@login_required
+@role_required(*ALL_ROLES)
 def campaign(campaign_id: int):
     """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
     return render_template("evaluation/overview.html", **_overview_context(campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/report")
-@login_required
+@role_required(*ALL_ROLES)
 def campaign_report(campaign_id: int):
     """Printable campaign report (A4, print stylesheet)."""
     return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/evaluations")
-@login_required
+@role_required(*ALL_ROLES)
 def evaluations(campaign_id: int):
     """Every evaluation of a campaign with status, codes issued and ballots received."""
     item = _campaign_or_404(campaign_id)
@@ -100,7 +100,7 @@ def evaluations(campaign_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>")
-@login_required
+@role_required(*ALL_ROLES)
 def evaluation(evaluation_id: int):
     """Unit page: per-item rates with intervals, option shares by group, comments, rounds."""
     item = _evaluation_or_404(evaluation_id)
@@ -109,7 +109,7 @@ def evaluation(evaluation_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>/report")
-@login_required
+@role_required(*ALL_ROLES)
 def evaluation_report(evaluation_id: int):
     """Printable unit report."""
     item = _evaluation_or_404(evaluation_id)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from extensions import db
 from models import ApiToken, User
 
+from .audit import record
 from .services import ServiceError
 
 TOKEN_PREFIX = "cp_"
@@ -40,6 +41,7 @@ def create_token(username: str) -> str:
         raise ServiceError(f"用户 {username} 已停用 / User {username!r} is disabled.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(plain)))
+    record("token_create", f"账号 {user.username}", role=user.role.value)  # never the token itself
     db.session.commit()
     return plain
 
@@ -64,5 +66,6 @@ def revoke_tokens(username: str) -> int:
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
         .values(revoked=True).execution_options(synchronize_session=False)
     ).rowcount
+    record("user_edit", f"账号 {(username or '').strip()}", op="tokens_revoke", tokens=revoked)
     db.session.commit()
     return revoked

@@ -70,13 +70,36 @@ def test_revoked_token_and_disabled_user_are_refused(app, client, seeded):
     assert_json_error(client.get(url, headers=bearer(third)), 401)
 
 
-def test_non_organiser_tokens_are_403_json(app, client, seeded):
-    liaison = make_token(app, "liaison1", "liaison", seeded["unit_a"])
+def test_viewer_token_reads_everything_the_organiser_reads(app, client, seeded):
+    # Issue 4: tokens carry their account's role; a viewer reads every result (it was 403 before).
     viewer = make_token(app, "viewer1", "viewer")
-    for token in (liaison, viewer):
-        response = client.get(f"/api/v1/evaluations/{seeded['a']}/results", headers=bearer(token))
-        assert_json_error(response, 403)
-        assert SCRIPT_NAME not in response.get_data(as_text=True)
+    for url in (f"/api/v1/evaluations/{seeded['a']}/results", f"/api/v1/evaluations/{seeded['b']}/results",
+                f"/api/v1/campaigns/{seeded['campaign']}/results"):
+        as_viewer = client.get(url, headers=bearer(viewer))
+        assert as_viewer.status_code == 200
+        assert as_viewer.get_data() == client.get(url, headers=bearer(seeded["token"])).get_data()
+    # the API only reads: there is nothing to write, for any role
+    assert_json_error(client.post(f"/api/v1/evaluations/{seeded['a']}/results", headers=bearer(viewer)), 405)
+
+
+def test_liaison_token_reads_only_its_units_and_no_small_figures(app, client, seeded):
+    # Issue 4: a liaison of 第二单位 (5 ballots, not judged) sees that unit only, without per-item figures.
+    liaison = make_token(app, "liaison-b", "liaison", seeded["unit_b"])
+    response = client.get(f"/api/v1/evaluations/{seeded['a']}/results", headers=bearer(liaison))
+    body = assert_json_error(response, 404)  # another unit's evaluation does not exist for it
+    assert "第一单位" not in response.get_data(as_text=True) and str(seeded["a"]) in body["error"]
+    [unit] = client.get(f"/api/v1/evaluations/{seeded['b']}/results", headers=bearer(liaison)).get_json()["units"]
+    assert (unit["unit"], unit["judged"], unit["items"], unit["overall_rate"]) == (SCRIPT_NAME, False, [], None)
+    doc = client.get(f"/api/v1/campaigns/{seeded['campaign']}/results", headers=bearer(liaison)).get_json()
+    assert [u["unit_id"] for u in doc["units"]] == [seeded["unit_b"]] and doc["units"][0]["items"] == []
+    assert [c["n_units"] for c in doc["committees"]] == [1]
+
+
+def test_liaison_token_of_a_judged_unit_gets_its_figures(app, client, seeded):
+    liaison = make_token(app, "liaison-a", "liaison", seeded["unit_a"])
+    [unit] = client.get(f"/api/v1/evaluations/{seeded['a']}/results", headers=bearer(liaison)).get_json()["units"]
+    assert unit["judged"] and len(unit["items"]) == 6
+    assert_json_error(client.get(f"/api/v1/evaluations/{seeded['b']}/results", headers=bearer(liaison)), 404)
 
 
 def test_tokens_are_stored_only_as_sha256(app, seeded):

@@ -22,6 +22,8 @@ from models import (
     Questionnaire, RaterGroup, Unit, UnitKind, User,
 )
 from evaluation.demo import DISSATISFIED
+from evaluation.demo_quiz import N_QUIZ_UNITS
+from surveys.catalog import catalog_files
 from surveys.codes import ALPHABET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,11 +103,14 @@ def test_demo_builds_the_seed_campaign_and_is_idempotent(demo_app):
         assert all(b.parent.kind is UnitKind.UNIT for b in by_kind[UnitKind.BRANCH])
         assert sorted(db.session.scalars(select(RaterGroup.name))) == sorted(["党员", "群众代表", "服务对象"])
 
-        evaluations = db.session.scalars(select(Evaluation)).all()
-        assert len(evaluations) == 272
+        everything = db.session.scalars(select(Evaluation)).all()
+        evaluations = [e for e in everything if e.questionnaire.key == "satisfaction"]
+        quizzes = [e for e in everything if e.questionnaire.key == "learning_test"]  # 学习成果测试
+        assert len(evaluations) == 272 and len(quizzes) == N_QUIZ_UNITS
+        assert len(everything) == len(evaluations) + len(quizzes)
         assert {e.unit_id for e in evaluations} == {u.id for u in by_kind[UnitKind.UNIT]}
-        assert all(e.status is EvaluationStatus.OPEN and e.questionnaire.key == "satisfaction" for e in evaluations)
-        assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 3
+        assert all(e.status is EvaluationStatus.OPEN for e in everything)
+        assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == len(catalog_files())
 
         n_ballots = db.session.scalar(select(func.count()).select_from(Ballot))
         assert n_ballots > 272 * 8
@@ -127,22 +132,27 @@ def test_demo_builds_the_seed_campaign_and_is_idempotent(demo_app):
         assert _table_counts() == before
 
     listed = _ok(runner.invoke(args=["evaluations", "list"])).stdout.splitlines()
-    assert len(listed) == 272
+    assert len(listed) == 272 + N_QUIZ_UNITS
     assert sum(int(line.split("\t")[4]) for line in listed) == n_ballots
 
     client = demo_app.test_client()  # the sign-in the command printed works
     assert client.post("/login", data={"username": "demo", "password": "ceping-demo"}).status_code == 302
     assert "演示" in client.get("/admin/").get_data(as_text=True)
+    with demo_app.app_context():
+        campaign_id = db.session.scalar(select(Campaign.id))
+    quiz = client.get(f"/admin/campaigns/{campaign_id}/quiz").get_data(as_text=True)  # the learning test has data
+    assert len(re.findall(r'href="/admin/evaluations/\d+/quiz"', quiz)) == N_QUIZ_UNITS and "fig-quiz-units" in quiz
 
 
 def test_init_db_migrates_and_loads_the_catalog(demo_app):
     result = _ok(demo_app.test_cli_runner().invoke(args=["init-db"]))
     assert result.stdout == ""
     with demo_app.app_context():
-        assert sorted(db.session.scalars(select(Questionnaire.key))) == ["meeting", "report_review", "satisfaction"]
+        assert sorted(db.session.scalars(select(Questionnaire.key))) == [
+            "learning_test", "meeting", "report_review", "satisfaction"]
     _ok(demo_app.test_cli_runner().invoke(args=["init-db"]))  # a second run is harmless
     with demo_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 3
+        assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 4
 
 
 # --- evaluations list / create -----------------------------------------------------------------

@@ -57,8 +57,9 @@ def turnout(evaluation_ids: list[int]) -> pd.DataFrame:
 def makeup_rounds(followup_ids: list[int]) -> list[dict]:
     """Make-up decisions whose second round is among ``followup_ids``, before beside after.
 
-    Each row: unit, decision, and the unit results of the first round ("before")
-    and of the second ("after"), computed together from the stored ballots.
+    Each row: unit, decision, the unit results of the first round ("before")
+    and of the second ("after"), computed together from the stored ballots, and
+    ``items``: the rectification items linked to the decision, done and total.
     """
     decisions = db.session.scalars(select(MakeUp).where(MakeUp.followup_id.in_(followup_ids))
                                    .order_by(MakeUp.id)).all()
@@ -66,7 +67,12 @@ def makeup_rounds(followup_ids: list[int]) -> list[dict]:
         return []
     _, both = results_for([d.evaluation_id for d in decisions] + [d.followup_id for d in decisions])
     by_id = {int(r["evaluation_id"]): r for r in both.to_dict("records")}
-    return [{"decision": d, "before": by_id.get(d.evaluation_id), "after": by_id.get(d.followup_id)}
+    # Closing the loop (issue 8): the rectification items answering each decision, done / total.
+    from .rectification import makeup_progress
+
+    items = makeup_progress([d.id for d in decisions])
+    return [{"decision": d, "before": by_id.get(d.evaluation_id), "after": by_id.get(d.followup_id),
+             "items": items.get(d.id, {"done": 0, "total": 0})}
             for d in decisions]
 
 

@@ -4,7 +4,9 @@
 党员, 群众代表, 服务对象; one open satisfaction evaluation per unit with
 simulated ballots. A handful of units are clearly dissatisfied (they must
 make up, 补课), a few sit on the boundary, and a few have too few ballots to
-be judged. The same seed gives the same campaign every time.
+be judged. Ten units also have a learning test (学习成果测试) with simulated
+answer sheets (:mod:`evaluation.demo_quiz`). The same seed gives the same
+campaign every time.
 """
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ from models import (
     Polarity, RaterGroup, Unit, UnitKind, random_id,
 )
 from surveys.catalog import latest, load_catalog
+from surveys import tallies
 from surveys.codes import generate_code, hash_code
+
+from .demo_quiz import add_quiz_demo
 
 CAMPAIGN_NAME = "惠城区第二批深入学习实践科学发展观活动(演示)"
 N_COMMITTEES, N_UNITS, N_BRANCHES, N_MEMBERS = 14, 272, 440, 7314
@@ -106,11 +111,18 @@ def _option_weights(polarities: list[Polarity], p_negative: float) -> list[float
 
 
 def build_demo(seed: int = 2009) -> DemoSummary:
-    """Create the demo campaign unless it exists; return what was done."""
+    """Create the demo campaign unless it exists; return what was done.
+
+    A demo campaign built before learning tests existed gets its learning test
+    added (once); otherwise an existing campaign is left exactly as it is.
+    """
     load_catalog()
     existing = db.session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN_NAME))
     if existing is not None:
-        return DemoSummary(False, existing.id)
+        added = add_quiz_demo(existing, seed)
+        db.session.commit()
+        notes = [f"已补充学习成果测试 / learning test added: {added} ballots"] if added else []
+        return DemoSummary(False, existing.id, ballots=added, notes=notes)
     rng = random.Random(seed)
     key = current_app.config["CODE_KEY"]
     campaign = Campaign(name=CAMPAIGN_NAME, starts_on=dt.date(2009, 3, 20), ends_on=dt.date(2009, 9, 30))
@@ -162,5 +174,8 @@ def build_demo(seed: int = 2009) -> DemoSummary:
     db.session.execute(insert(BallotCode), codes)
     db.session.execute(insert(Ballot), ballots)
     db.session.execute(insert(Answer), answers)
+    # The simulated ballots bypass the ballot path, so count them once here.
+    tallies.rebuild(db.session, [e.id for e in evaluations])
+    quiz_ballots = add_quiz_demo(campaign, seed)  # its own random generator: the ballots above stay the same
     db.session.commit()
-    return DemoSummary(True, campaign.id, units=len(units), ballots=len(ballots))
+    return DemoSummary(True, campaign.id, units=len(units), ballots=len(ballots) + quiz_ballots)

@@ -6,20 +6,27 @@ single answers), so :func:`unexpected_fields` checks the raw form too.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Item, ItemKind, Questionnaire
 
 REQUIRED_MSG = "此题为必答题,请作出选择 / This item is required."
+FILL_REQUIRED_MSG = "此题为必答题,请填写答案 / This item is required: please fill in an answer."
 INVALID_CHOICE_MSG = "所选选项无效 / Not a valid choice."
 TEXT_TOO_LONG_MSG = "内容过长,最多 %(max)d 个字 / Too long: at most %(max)d characters."
+CONTROL_CHARS_MSG = "含有无法保存的控制字符 / Contains control characters that cannot be stored."
+#: C0 control characters other than tab, newline and carriage return (PostgreSQL refuses NUL in text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Longest fill-in answer (填空题) of a learning test; accepted answers are a few words.
+FILL_MAX = 200
 
 
 class CodeEntryForm(FlaskForm):
@@ -45,12 +52,23 @@ def _choices(item: Item) -> list[tuple[int, str]]:
     return [(option.id, option.label) for option in item.scale.options] if item.scale else []
 
 
+def _printable(form, field) -> None:  # noqa: ARG001  (WTForms validator signature)
+    """Refuse typed answers with control characters: they would fail to store (a 503 that never clears)."""
+    if isinstance(field.data, str) and _CONTROL.search(field.data):
+        raise ValidationError(CONTROL_CHARS_MSG)
+
+
 def _field_for(item: Item, text_max: int):
     """One WTForms field for one questionnaire item."""
     presence = InputRequired(REQUIRED_MSG) if item.required else OptionalValidator()
     label = f"{item.position}. {item.text}"
     if item.kind is ItemKind.TEXT:
-        return TextAreaField(label, validators=[presence, Length(max=text_max, message=TEXT_TOO_LONG_MSG)])
+        return TextAreaField(label, validators=[presence, Length(max=text_max, message=TEXT_TOO_LONG_MSG),
+                                                _printable])
+    if item.kind is ItemKind.FILL:  # a one-line answer; the accepted answers never reach the page
+        # DataRequired, not InputRequired: an answer of blanks only is no answer.
+        filled = DataRequired(FILL_REQUIRED_MSG) if item.required else OptionalValidator()
+        return StringField(label, validators=[filled, Length(max=FILL_MAX, message=TEXT_TOO_LONG_MSG), _printable])
     if item.kind is ItemKind.MULTIPLE:
         return MultiCheckboxField(label, validators=[presence], choices=_choices(item), coerce=int,
                                   invalid_choice_message=INVALID_CHOICE_MSG)
@@ -86,7 +104,7 @@ def answers_from_form(form: FlaskForm, items: Iterable[Item]) -> list[tuple[int,
     rows: list[tuple[int, int, Optional[int], Optional[str]]] = []
     for item in items:
         data = form[field_name(item)].data
-        if item.kind is ItemKind.TEXT:
+        if item.kind in (ItemKind.TEXT, ItemKind.FILL):
             text = (data or "").strip()
             if text:
                 rows.append((item.id, 0, None, text))

@@ -1,4 +1,4 @@
-"""The built-in questionnaire catalog: three questionnaires, their items, scales and polarity.
+"""The built-in questionnaire catalog: three surveys and a learning test, their items, scales and polarity.
 
 The ``app`` fixture loads the catalog exactly as the app does; these tests read
 back what reached the database.
@@ -23,13 +23,13 @@ def _scale_of(questionnaire: Questionnaire) -> list[tuple[str, Polarity]]:
     return [(o.label, o.polarity) for o in first.scale.options]
 
 
-def test_three_questionnaires_with_known_keys(app):
+def test_four_questionnaires_with_known_keys(app):
     with app.app_context():
         keys = sorted(db.session.scalars(select(Questionnaire.key)))
-    assert keys == ["meeting", "report_review", "satisfaction"]
+    assert keys == ["learning_test", "meeting", "report_review", "satisfaction"]
 
 
-@pytest.mark.parametrize("key", ["satisfaction", "meeting", "report_review"])
+@pytest.mark.parametrize("key", ["satisfaction", "meeting", "report_review", "learning_test"])
 def test_chinese_title_and_intro(app, key):
     with app.app_context():
         q = latest(key)
@@ -90,6 +90,8 @@ def test_required_flags_and_scores(app):
             for item in q.items:
                 if item.kind is ItemKind.TEXT:
                     assert item.scale is None and item.required is False
+                elif item.kind is ItemKind.FILL:  # learning test: typed answer, no options
+                    assert item.scale is None and item.required is True and item.accepted
                 else:
                     assert item.required is True and item.scale is not None
                     positions = [o.position for o in item.scale.options]
@@ -105,7 +107,7 @@ def _counts() -> tuple[int, ...]:
 def test_loading_twice_adds_nothing(app):
     with app.app_context():
         before = _counts()
-        assert before[0] == 3
+        assert before[0] == 4
         assert load_catalog() == []
         assert load_catalog() == []
         assert _counts() == before
@@ -138,7 +140,7 @@ def test_loader_leaves_a_frozen_questionnaire_alone(app, campaign):
 
 def test_catalog_files_are_complete_data(tmp_path):
     files = catalog_files()
-    assert {p.stem for p in files} == {"satisfaction", "meeting", "report_review"}
+    assert {p.stem for p in files} == {"satisfaction", "meeting", "report_review", "learning_test"}
     for path in files:
         entry = read_entry(path)
         assert entry["key"] == path.stem

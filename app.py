@@ -31,6 +31,7 @@ def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
     register_commands(app)
     register_headers(app)
     register_assets(app)
+    register_input_guard(app)
     return app
 
 
@@ -126,6 +127,21 @@ def register_commands(app: Flask) -> None:
 
     register(app)
     maintenance.register(app)
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse NUL characters in any query or form value with a 400.
+
+    No field of ours can legitimately hold one, and PostgreSQL cannot store
+    one: refusing it at the door keeps that from surfacing as a 500 deep inside.
+    """
+    from flask import abort
+
+    @app.before_request
+    def refuse_nul():
+        for values in (request.args, request.form):
+            if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+                abort(400)
 
 
 def register_assets(app: Flask) -> None:

@@ -86,7 +86,10 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
             threads = [threading.Thread(target=worker) for _ in range(6)]
             for t in threads:
                 t.start()
-            time.sleep(1.5)                           # let ballots flow, then pull the plug
+            # let ballots flow (at least a few acknowledged, however loaded the machine), then pull the plug
+            deadline, wanted = time.time() + 30, len(acknowledged) + 5
+            while time.time() < deadline and len(acknowledged) < wanted and queue:
+                time.sleep(0.2)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             for t in threads:

@@ -135,8 +135,6 @@ def register_input_guard(app: Flask) -> None:
     No field of ours can legitimately hold one, and PostgreSQL cannot store
     one: refusing it at the door keeps that from surfacing as a 500 deep inside.
     """
-    from flask import abort
-
     @app.before_request
     def refuse_nul():
         # Bodies above the app-wide limit are left to the few views that allow
@@ -144,7 +142,10 @@ def register_input_guard(app: Flask) -> None:
         small = (request.content_length or 0) <= (app.config.get("MAX_CONTENT_LENGTH") or 0)
         for values in (request.args, request.form) if small else (request.args,):
             if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
-                abort(400)
+                from errors import render_error
+
+                return render_error(400, "提交的内容含有控制字符(NUL),未被接受,没有保存任何内容。"
+                                         " / The request contains a control character (NUL); nothing was stored.")
 
 
 def register_assets(app: Flask) -> None:

@@ -52,7 +52,8 @@ def test_rater_groups_rename_set_and_clear_weight(app, client, organiser):
 def test_control_characters_are_refused_with_a_message(app, client, organiser):
     page = client.post(f"/admin/groups?campaign={organiser}", data={"name": "党\x00员", "weight": ""},
                        follow_redirects=True)
-    assert page.status_code == 200 and "控制字符" in page.get_data(as_text=True)
+    # refused with a message naming the control character: by the app-wide NUL guard (400)
+    assert page.status_code == 400 and "控制字符" in page.get_data(as_text=True)
     assert client.post("/admin/units/campaigns", data={"name": "活\x00动"}).status_code == 400
     assert client.post("/admin/users", data={"username": "a\x00b", "role": "viewer", "unit": 0,
                                               "password": "long-enough-1"}).status_code == 400

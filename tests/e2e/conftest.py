@@ -112,7 +112,7 @@ def artifacts(request) -> Path:
     """This test's screenshot folder, emptied first."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
+    for old in folder.glob("*.*"):
         old.unlink(missing_ok=True)  # another run may share the folder
     return folder
 

@@ -1,14 +1,19 @@
-"""Downloads for organisers: results as CSV and XLSX, raw anonymous ballots as CSV.
+"""Downloads for organisers: results as CSV and XLSX, raw anonymous ballots as CSV and XLSX.
 
 The results files are flattened from the same documents the JSON API serves
 (:mod:`evaluation.results`, :mod:`analysis.tables`), so a figure is the same wherever it
 is read. The raw ballots are streamed straight from the database in batches
 (``yield_per``: a server-side cursor on PostgreSQL), so a campaign of any size is
-exported with flat memory. Ballot rows carry the day of submission only, never a code.
+exported with flat memory, in the order of the answers' primary key so the database
+need not sort them first; the raw ballots XLSX (one row per ballot, one sheet per
+questionnaire) is written by the streaming writer of :mod:`analysis.xlsx_stream` for the
+same reason. Ballot rows carry the day of submission only, never a code.
 Every text cell is neutralised against spreadsheet formula injection.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote
@@ -17,10 +22,11 @@ import pandas as pd
 from flask import Blueprint, Response, abort, request, stream_with_context
 from sqlalchemy import select
 
-from analysis.exports import csv_chunks
+from analysis.exports import csv_chunks, neutralise
 from analysis.tables import results_csv_chunks, results_workbook
+from analysis.xlsx_stream import stream_xlsx
 from extensions import db
-from models import Answer, Ballot, Campaign, Evaluation, Item, Option, RaterGroup, Role, Unit
+from models import Answer, Ballot, Campaign, Evaluation, Item, Option, Questionnaire, RaterGroup, Role, Unit
 
 from .permissions import role_required
 from .results import ResultsNotFound, campaign_document, evaluation_document
@@ -36,41 +42,121 @@ BALLOT_BATCH = 2000
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
-def ballot_rows_query(campaign_id: int):
-    """One row per stored answer of the campaign's ballots, in the order of BALLOT_COLUMNS.
+def ballot_rows_query(campaign_id: int, questionnaire_id: int | None = None):
+    """One row per stored answer of the campaign's ballots, as ids.
 
-    No code, no time of day (ballots hold neither); ordered by evaluation and random
-    ballot id, which reveals nothing about the order of arrival.
+    Rows are ``(ballot_id, evaluation_id, rater_group_id, submitted_on, item_id,
+    option_id, text)``: no code, no time of day (ballots hold neither). They come in
+    the order of the answer table's primary key — random ballot id, then item —
+    which reveals nothing about the order of arrival and lets the database stream
+    them straight from its index (a merge join with the ballots) instead of sorting
+    millions of rows before the first one. Names are added by :class:`_BallotNames`.
     """
-    return (
-        select(Ballot.id, Ballot.evaluation_id, Unit.name, RaterGroup.name, Ballot.submitted_on,
-               Item.position, Item.text, Option.label, Answer.text)
-        .select_from(Answer)
+    query = (
+        select(Answer.ballot_id, Ballot.evaluation_id, Ballot.rater_group_id, Ballot.submitted_on,
+               Answer.item_id, Answer.option_id, Answer.text)
         .join(Ballot, Ballot.id == Answer.ballot_id)
         .join(Evaluation, Evaluation.id == Ballot.evaluation_id)
-        .join(Unit, Unit.id == Evaluation.unit_id)
-        .join(RaterGroup, RaterGroup.id == Ballot.rater_group_id)
-        .join(Item, Item.id == Answer.item_id)
-        .outerjoin(Option, Option.id == Answer.option_id)
         .where(Evaluation.campaign_id == campaign_id)
-        .order_by(Ballot.evaluation_id, Ballot.id, Item.position, Answer.seq)
+        .order_by(Answer.ballot_id, Answer.item_id, Answer.seq)
     )
+    if questionnaire_id is not None:
+        query = query.where(Evaluation.questionnaire_id == questionnaire_id)
+    return query
+
+
+class _BallotNames:
+    """Unit, group, item and option names of a campaign, looked up once (small tables).
+
+    Read on the session's connection so the streamed query stays the only
+    ``session.execute`` of an export.
+    """
+
+    def __init__(self, campaign_id: int) -> None:
+        connection = db.session.connection()
+        in_campaign = select(Evaluation.questionnaire_id).where(Evaluation.campaign_id == campaign_id)
+        self.unit = dict(connection.execute(
+            select(Evaluation.id, Unit.name).join(Unit, Unit.id == Evaluation.unit_id)
+            .where(Evaluation.campaign_id == campaign_id)).all())
+        self.group = dict(connection.execute(
+            select(RaterGroup.id, RaterGroup.name).where(RaterGroup.campaign_id == campaign_id)).all())
+        self.item = {r.id: (r.position, r.text) for r in connection.execute(
+            select(Item.id, Item.position, Item.text).where(Item.questionnaire_id.in_(in_campaign)))}
+        self.option = dict(connection.execute(
+            select(Option.id, Option.label).where(Option.scale_id.in_(
+                select(Item.scale_id).where(Item.questionnaire_id.in_(in_campaign))))).all())
 
 
 def ballot_csv_chunks(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[str]:
     """The raw ballots CSV as text chunks: BOM and header, then one chunk per ``batch`` rows.
 
-    Rows are fetched ``batch`` at a time (never all ballots in memory) and go through
-    :func:`analysis.exports.csv_chunks`, so quoting, CRLF and neutralising match the
-    results CSV.
+    Rows are fetched ``batch`` at a time (never all ballots in memory) and written with
+    the quoting, CRLF line ends and neutralising of :func:`analysis.exports.csv_chunks`
+    (the csv module directly: a DataFrame per batch cost more than the query).
     """
     yield next(csv_chunks(pd.DataFrame(columns=BALLOT_COLUMNS)))  # BOM + header
+    names = _BallotNames(campaign_id)
+    safe = {key: {k: neutralise(v) for k, v in table.items()} for key, table in
+            (("unit", names.unit), ("group", names.group), ("option", names.option))}
+    items = {k: (position, neutralise(text)) for k, (position, text) in names.item.items()}
     result = db.session.execute(ballot_rows_query(campaign_id).execution_options(yield_per=batch))
     for rows in result.partitions():
-        chunks = csv_chunks(pd.DataFrame([tuple(r) for r in rows], columns=BALLOT_COLUMNS),
-                            chunk_rows=batch)
-        next(chunks)  # the header, already sent
-        yield from chunks
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        for ballot_id, evaluation_id, group_id, day, item_id, option_id, text in rows:
+            position, item = items[item_id]
+            writer.writerow((ballot_id, evaluation_id, safe["unit"][evaluation_id], safe["group"][group_id], day,
+                             position, item, safe["option"].get(option_id), neutralise(text)))
+        yield buffer.getvalue()
+
+
+#: The columns before the items in the raw ballots workbook, with their header labels.
+BALLOT_SHEET_COLUMNS = ["测评票 ballot_id", "测评编号 evaluation_id", "单位 unit", "测评主体 group",
+                        "提交日期 submitted_on"]
+
+
+def _ballot_sheet_rows(campaign_id: int, questionnaire_id: int, names: _BallotNames,
+                       columns: dict[int, int], batch: int) -> Iterator[list]:
+    """One row per ballot of the campaign's evaluations using this questionnaire.
+
+    Answers stream ``batch`` rows at a time, a ballot's answers together, and are
+    folded into one row per ballot: the option chosen, or the text, in the item's
+    column (``columns``: item id → column; several choices joined with "; ").
+    """
+    width = 5 + len(columns)
+    current, row = None, None
+    for ballot_id, evaluation_id, group_id, day, item_id, option_id, text in db.session.execute(
+            ballot_rows_query(campaign_id, questionnaire_id).execution_options(yield_per=batch)):
+        if ballot_id != current:
+            if row is not None:
+                yield row
+            current = ballot_id
+            row = [ballot_id, evaluation_id, names.unit[evaluation_id], names.group[group_id], day]
+            row += [None] * (width - 5)
+        value = names.option.get(option_id) if option_id is not None else text
+        index = columns.get(item_id)
+        if value is not None and index is not None:
+            row[index] = value if row[index] is None else f"{row[index]}; {value}"
+    if row is not None:
+        yield row
+
+
+def ballot_sheets(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[tuple[str, list[str], Iterator[list]]]:
+    """``(title, header, rows)`` per questionnaire used in the campaign, for :func:`stream_xlsx`."""
+    questionnaires = db.session.scalars(
+        select(Questionnaire).where(Questionnaire.id.in_(
+            select(Evaluation.questionnaire_id).where(Evaluation.campaign_id == campaign_id)))
+        .order_by(Questionnaire.id)).all()
+    if not questionnaires:
+        yield "测评票", BALLOT_SHEET_COLUMNS, iter(())
+        return
+    names = _BallotNames(campaign_id)
+    for questionnaire in questionnaires:
+        items = list(questionnaire.items)
+        title = questionnaire.key + (f" v{questionnaire.version}" if questionnaire.version > 1 else "")
+        header = BALLOT_SHEET_COLUMNS + [f"{item.position}. {item.text}" for item in items]
+        columns = {item.id: 5 + i for i, item in enumerate(items)}
+        yield title, header, _ballot_sheet_rows(campaign_id, questionnaire.id, names, columns, batch)
 
 
 def content_disposition(ascii_name: str, display_name: str) -> str:
@@ -80,11 +166,12 @@ def content_disposition(ascii_name: str, display_name: str) -> str:
     return f"attachment; filename=\"{safe_ascii}\"; filename*=UTF-8''{quote(display, safe='')}"
 
 
-def _download(body: bytes | Iterable[str], mimetype: str, ascii_name: str, display_name: str) -> Response:
-    """A download response; text chunks are streamed (UTF-8) inside the request context."""
+def _download(body: bytes | Iterable[str] | Iterable[bytes], mimetype: str, ascii_name: str,
+              display_name: str) -> Response:
+    """A download response; text or byte chunks are streamed (text as UTF-8) inside the request context."""
     if not isinstance(body, bytes):
         chunks = body
-        body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+        body = stream_with_context(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8") for chunk in chunks)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(ascii_name, display_name)
     response.headers["Cache-Control"] = "no-store"
@@ -162,3 +249,14 @@ def campaign_ballots_csv(campaign_id: int):
         abort(404)
     return _download(ballot_csv_chunks(campaign_id), CSV_MIMETYPE,
                      f"campaign-{campaign_id}-ballots.csv", f"{campaign.name}-测评票.csv")
+
+
+@bp.route("/campaigns/<int:campaign_id>/ballots.xlsx")
+@role_required(Role.ORGANISER)
+def campaign_ballots_xlsx(campaign_id: int):
+    """The same anonymous ballots as a workbook: one row per ballot, one sheet per questionnaire."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return _download(stream_xlsx(ballot_sheets(campaign_id)), XLSX_MIMETYPE,
+                     f"campaign-{campaign_id}-ballots.xlsx", f"{campaign.name}-测评票.xlsx")

@@ -56,6 +56,11 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_ENABLED = os.environ.get("CEPING_RATELIMIT", "1") == "1"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: keep serving. Flask-Limiter falls back to per-process memory
+    # counters and logs the error; the wrong-code guard logs and does not block. Without
+    # these every rate-limited page, /v/<code> included, answered 500 (docs/deploy.md).
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Sign-in attempts per account and per address (issue: sign-in attempts limited).
     LOGIN_LIMIT = os.environ.get("CEPING_LOGIN_LIMIT", "10 per 5 minutes")
     # Organiser-side times (the audit log) are shown and filtered by day in this zone.

@@ -290,3 +290,50 @@ def code_status(app):
             return None if row is None else row.status
 
     return _status
+
+
+# --- external services (issue 5): PostgreSQL and Redis for the multi-server tests ---------------
+
+
+def services_required() -> bool:
+    """True when missing services must fail the run instead of skipping (CI sets CEPING_SERVICES_REQUIRED=1)."""
+    return os.environ.get("CEPING_SERVICES_REQUIRED") == "1"
+
+
+def _unavailable(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (CEPING_SERVICES_REQUIRED=1, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_postgres(database_url: str) -> str:
+    """Skip (or fail, under CEPING_SERVICES_REQUIRED=1) unless the suite runs on a reachable PostgreSQL."""
+    if not database_url.startswith("postgresql"):
+        # A SQLite run chose its engine: these tests belong to the PostgreSQL run
+        # (the second half of .ci/run), so they skip here even in CI.
+        pytest.skip("runs on PostgreSQL only: set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "not available"
+        _unavailable(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error.__class__.__name__}")
+    return database_url
+
+
+def require_redis(url: str | None = None) -> str:
+    """The Redis URL for multi-server tests (TEST_REDIS_URL, default db 5 on localhost) once it answers PING.
+
+    Skips (or fails, under CEPING_SERVICES_REQUIRED=1) when Redis is not reachable.
+    """
+    url = url or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+    except Exception as error:  # noqa: BLE001
+        _unavailable(f"needs Redis at {url} (set TEST_REDIS_URL): {error.__class__.__name__}")
+    return url

@@ -1,0 +1,225 @@
+"""Ballot submission over real HTTP, against a trivial page of the same server as the baseline.
+
+    python -m bench.submission --db sqlite:////tmp/bench_submit.sqlite \\
+                               --db postgresql://postgres@127.0.0.1:5432/bench_submit
+
+For each ``--db`` (emptied and rebuilt): a campaign of 272 units with open
+satisfaction evaluations for 3 rater groups; ``--ballots`` codes issued with
+``evaluation.services.issue_codes``, spread over the evaluations × groups the way
+bench.generate spreads ballots (big and small units). Then gunicorn starts with
+``gunicorn.conf.py`` (2 workers, limits off) and ``--clients`` threads run:
+
+1. *trivial*: each iteration is two GETs of ``/thanks`` (the cheapest page: a
+   template, no database) — as many iterations as there are ballots;
+2. *submission*: each virtual rater opens ``/v/<code>`` (GET, takes the CSRF
+   token) and posts a complete ballot (POST, expects 302) with its own code;
+3. *trivial* again (the machine is shared; the two baseline runs bracket it).
+
+Reported: iterations/s (ballots/s), latency p50/p95 per iteration and per
+request, errors (anything but 200/302, or an exception), and stored ballots
+== accepted responses. ``--scenario one-group --prefill K`` sends every code to
+one evaluation × group that already has K used codes (PostgreSQL's
+``_blur_code_rows`` rewrites all of them for each ballot).
+"""
+from __future__ import annotations
+
+import argparse
+import queue
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+if __package__ in (None, ""):  # run as a file: python bench/submission.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import TOKEN, Server, engine_name, make_app, percentile, print_facts
+
+TRIVIAL = "/thanks"
+
+
+def setup(url: str, n_codes: int, scenario: str, prefill: int, seed: int) -> tuple[list[tuple[str, dict]], int]:
+    """Fresh campaign and ``n_codes`` plain codes with the form data each rater will post."""
+    from bench.generate import GROUPS, build_structure, plan
+    from evaluation.services import issue_codes
+    from extensions import db
+    from models import BallotCode, CodeBatch, CodeStatus
+
+    app = make_app(url)
+    structure = build_structure(app)
+    rng = random.Random(seed)
+    with app.app_context():
+        if scenario == "one-group":
+            cells = {(structure["evaluation_ids"][0], GROUPS[0]): n_codes}
+        else:
+            counts, _ = plan(n_codes, seed)
+            cells = {(structure["evaluation_ids"][u], GROUPS[g]): int(counts[u, g])
+                     for u in range(counts.shape[0]) for g in range(counts.shape[1]) if counts[u, g]}
+        jobs = []
+        for (evaluation_id, group), k in cells.items():
+            while k > 0:
+                batch = min(k, 5000)
+                jobs += issue_codes(evaluation_id, group, batch)
+                k -= batch
+        if prefill:
+            evaluation_id, group_id = structure["evaluation_ids"][0], structure["group_ids"][0]
+            batch = CodeBatch(evaluation_id=evaluation_id, rater_group_id=group_id, count=prefill)
+            db.session.add(batch)
+            db.session.flush()
+            db.session.execute(db.insert(BallotCode), [
+                {"code_hash": f"{rng.getrandbits(256):064x}", "evaluation_id": evaluation_id,
+                 "rater_group_id": group_id, "batch_id": batch.id, "status": CodeStatus.USED}
+                for _ in range(prefill)])
+            db.session.commit()
+        db.engine.dispose()
+    rng.shuffle(jobs)
+    items, options = structure["item_ids"], structure["option_ids"]
+    work = []
+    for code in jobs:
+        data = {f"item_{item}": str(rng.choice(options)) for item in items}
+        if structure["text_item_id"] and rng.random() < 0.03:
+            data[f"item_{structure['text_item_id']}"] = "希望进一步加强作风建设。"
+        work.append((code, data))
+    return work, structure["campaign_id"]
+
+
+def run_load(n_clients: int, jobs: list, step) -> dict:
+    """Run ``step(job)`` for every job from ``n_clients`` threads; collect latencies and outcomes."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    lock = threading.Lock()
+    iterations, requests_ms, outcomes = [], [], {}
+
+    def client() -> None:
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            start = time.perf_counter()
+            try:
+                outcome, request_times = step(job)
+            except Exception as error:  # noqa: BLE001 - counted as an error
+                outcome, request_times = f"exception {type(error).__name__}", []
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                iterations.append(elapsed)
+                requests_ms.extend(request_times)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(n_clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return {"n": len(jobs), "wall_s": wall, "per_s": len(jobs) / wall, "outcomes": outcomes,
+            "p50": percentile(iterations, 50), "p95": percentile(iterations, 95),
+            "req_p50": percentile(requests_ms, 50), "req_p95": percentile(requests_ms, 95)}
+
+
+def trivial_step(base: str):
+    def step(_job):
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            response = requests.get(base + TRIVIAL, timeout=120)
+            times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                return f"trivial {response.status_code}", times
+        return "ok", times
+    return step
+
+
+def ballot_step(base: str):
+    def step(job):
+        code, data = job
+        session = requests.Session()
+        start = time.perf_counter()
+        page = session.get(f"{base}/v/{code}", timeout=120)
+        get_ms = (time.perf_counter() - start) * 1000
+        if page.status_code != 200:
+            return f"GET {page.status_code}", [get_ms]
+        token = TOKEN.search(page.text).group(1)
+        start = time.perf_counter()
+        response = session.post(f"{base}/v/{code}", data={**data, "csrf_token": token},
+                                allow_redirects=False, timeout=120)
+        post_ms = (time.perf_counter() - start) * 1000
+        return ("ok" if response.status_code == 302 else f"POST {response.status_code}"), [get_ms, post_ms]
+    return step
+
+
+def stored_ballots(url: str) -> int:
+    from extensions import db
+    from models import Ballot
+    from surveys.tallies import differences
+
+    app = make_app(url)
+    with app.app_context():
+        n = db.session.scalar(db.select(db.func.count()).select_from(Ballot))
+        diffs = differences(db.session)
+        db.engine.dispose()
+    assert diffs == [], diffs[:5]
+    return n
+
+
+def measure(url: str, args) -> dict:
+    jobs, _ = setup(url, args.ballots, args.scenario, args.prefill, args.seed)
+    with Server(url, workers=args.workers) as server:
+        before = run_load(args.clients, range(len(jobs)), trivial_step(server.base))
+        ballots = run_load(args.clients, jobs, ballot_step(server.base))
+        after = run_load(args.clients, range(len(jobs)), trivial_step(server.base))
+        log = server.read_log()
+    accepted = ballots["outcomes"].get("ok", 0)
+    stored = stored_ballots(url)
+    errors = sum(v for k, v in ballots["outcomes"].items() if k != "ok")
+    errors += sum(v for r in (before, after) for k, v in r["outcomes"].items() if k != "ok")
+    return {"engine": engine_name(url), "scenario": args.scenario + (f" +{args.prefill} used" if args.prefill else ""),
+            "before": before, "ballots": ballots, "after": after, "accepted": accepted, "stored": stored,
+            "errors": errors, "log_errors": log.count("Traceback") + log.count("WORKER TIMEOUT")}
+
+
+def report(rows: list[dict], clients: int) -> None:
+    print()
+    print(f"| engine | scenario | ballots | ballots/s | rater p50 / p95 ms (GET+POST) | request p50 / p95 ms "
+          f"| trivial iterations/s (before, after) | trivial request p50 / p95 ms | ratio | errors "
+          f"| stored = accepted |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    for r in rows:
+        b, t1, t2 = r["ballots"], r["before"], r["after"]
+        trivial = (t1["per_s"] + t2["per_s"]) / 2
+        print(f"| {r['engine']} | {r['scenario']} | {b['n']:,} | {b['per_s']:.1f} | {b['p50']:.0f} / {b['p95']:.0f} "
+              f"| {b['req_p50']:.0f} / {b['req_p95']:.0f} | {trivial:.1f} ({t1['per_s']:.1f}, {t2['per_s']:.1f}) "
+              f"| {t1['req_p50']:.0f} / {max(t1['req_p95'], t2['req_p95']):.0f} | {b['per_s'] / trivial:.2f} "
+              f"| {r['errors']} | {r['stored']:,} = {r['accepted']:,} {'✓' if r['stored'] == r['accepted'] else '✗'} |")
+    print(f"\n{clients} concurrent clients; each trivial iteration is 2 GETs of {TRIVIAL}, each ballot a GET and a POST.")
+    for r in rows:
+        print(f"  {r['engine']}: outcomes {r['ballots']['outcomes']}, server log tracebacks/timeouts {r['log_errors']}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", action="append", required=True, help="database to empty and use (repeat)")
+    parser.add_argument("--ballots", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenario", choices=["campaign", "one-group"], default="campaign")
+    parser.add_argument("--prefill", type=int, default=0, help="used codes already in the hot group (one-group)")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args(argv)
+    print_facts("submission")
+    rows = []
+    for url in args.db:
+        rows.append(measure(url, args))
+        print(f"  done {url}: {rows[-1]['ballots']['per_s']:.1f} ballots/s", flush=True)
+    report(rows, args.clients)
+    print_facts("after the run")
+
+
+if __name__ == "__main__":
+    main()

@@ -84,9 +84,15 @@ def register_extensions(app: Flask) -> None:
     from surveys import guard
 
     guard.init_app(app)
+    import i18n
+
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录 / Please sign in."
+    from flask_babel import gettext
+
+    login_manager.login_message = "请先登录。"
+    login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader

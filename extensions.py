@@ -3,6 +3,7 @@
 Keeping them in their own module lets models, services and blueprints import
 them without importing the application factory (and so without import cycles).
 """
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,3 +35,5 @@ csrf = CSRFProtect()
 # Counters live in RATELIMIT_STORAGE_URI: Redis when REDIS_URL is set, so every app
 # server shares them; memory otherwise (one process, development).
 limiter = Limiter(key_func=get_remote_address)
+
+babel = Babel()

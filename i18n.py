@@ -21,7 +21,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Blueprint, Flask, current_app, redirect, request
-from flask_babel import get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 
 from extensions import babel
 
@@ -73,6 +73,21 @@ def switch(code: str):
     return response
 
 
+def format_number(value, digits: int = 0) -> str:
+    """A number in the current locale's grouping (1,234 / 1,234.5); a dash for no value."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+def format_share(value, digits: int = 1) -> str:
+    """A share 0..1 as a percentage in the current locale (62.5%); a dash for no value."""
+    if value is None:
+        return "—"
+    return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%")
+
+
 def compile_catalogs(source: str, target: str) -> None:
     """Compile every ``<lang>/LC_MESSAGES/messages.po`` under ``source`` into ``target`` when stale.
 
@@ -104,6 +119,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(html_lang=html_lang, LANGUAGES=LANGUAGES, current_locale=lambda: str(get_locale()))
+    # Dates use Flask-Babel's own `dateformat` filter; numbers get these two.
+    app.jinja_env.filters.update(number=format_number, percent=format_share)
     app.register_blueprint(bp)
     app.cli.add_command(i18n_cli)
 

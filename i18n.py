@@ -75,7 +75,7 @@ def switch(code: str):
 
 def format_number(value, digits: int = 0) -> str:
     """A number in the current locale's grouping (1,234 / 1,234.5); a dash for no value."""
-    if value is None:
+    if value is None or value != value:  # None or NaN: nothing to show
         return "—"
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern)
@@ -83,7 +83,7 @@ def format_number(value, digits: int = 0) -> str:
 
 def format_share(value, digits: int = 1) -> str:
     """A share 0..1 as a percentage in the current locale (62.5%); a dash for no value."""
-    if value is None:
+    if value is None or value != value:  # None or NaN: nothing to show
         return "—"
     return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%")
 

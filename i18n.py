@@ -36,7 +36,9 @@ METHOD_MAP = [
     ("bench/**", "ignore"), ("migrations/**", "ignore"),
     ("**.py", "python"), ("templates/**.html", "jinja2"),
 ]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+# N_ marks a text for extraction without translating it (analysis/ is Flask-free and
+# returns such texts; the view translates them with gettext when it shows them).
+KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2)}
 
 bp = Blueprint("i18n", __name__)

@@ -54,6 +54,15 @@ class Config:
     TEXT_ANSWER_MAX = int(os.environ.get("CEPING_TEXT_MAX", 2000))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Memoised overview pages (evaluation/overview_cache.py), keyed by an exact version of
+    # their data: shared in Redis when there is one, else a few entries per process.
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "ceping:cache:"
+    CACHE_DEFAULT_TIMEOUT = 3600
+    CACHE_THRESHOLD = 32
+    # A hung Redis must not hang pages: fail fast and compute the page directly.
+    CACHE_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2} if REDIS_URL else {}
     RATELIMIT_ENABLED = os.environ.get("CEPING_RATELIMIT", "1") == "1"
     RATELIMIT_HEADERS_ENABLED = True
     # Redis unreachable: keep serving. Flask-Limiter falls back to per-process memory
@@ -89,3 +98,6 @@ class TestConfig(Config):
     # Limits are switched on by the tests that check them.
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    # Each test app starts with an empty per-process memo; a test that wants Redis says so.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_OPTIONS: dict = {}

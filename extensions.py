@@ -4,6 +4,7 @@ Keeping them in their own module lets models, services and blueprints import
 them without importing the application factory (and so without import cycles).
 """
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,3 +38,5 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 babel = Babel()
+# The overview's memo (evaluation/overview_cache.py): Redis when REDIS_URL is set, else per process.
+cache = Cache()

@@ -199,7 +199,7 @@ def item_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.Da
 
 def unit_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.DataFrame,
                  groups: pd.DataFrame, items: pd.DataFrame,
-                 units: pd.DataFrame) -> pd.DataFrame:
+                 units: pd.DataFrame, *, per_item: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per evaluation × unit with the make-up decision and its reason (rules 5–7).
 
     A unit needs make-up when it is judged (n_ballots ≥ min_ballots) and its
@@ -210,8 +210,12 @@ def unit_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.Da
     Columns: evaluation_id, unit_id, unit, committee_id, committee, n_ballots,
     min_ballots, threshold, n_rated_items, n_unsatisfactory, judged, needs_makeup,
     overall_rate, reason_zh, reason_en.
+
+    ``per_item`` is item_results() of the same frames when the caller has it already
+    (a dashboard shows both): passing it saves computing every item rate twice.
     """
-    per_item = item_results(counts, ballots, evaluations, groups, items, units)
+    if per_item is None:
+        per_item = item_results(counts, ballots, evaluations, groups, items, units)
     per_unit = per_item.groupby(EVAL_KEYS, as_index=False).agg(
         n_rated_items=("rated", "sum"), n_unsatisfactory=("unsatisfactory", "sum"),
         overall_rate=("rate", "mean"))  # mean skips NaN, i.e. unrated items

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
 from models import (
-    Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, random_id,
+    Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, Unit, random_id,
 )
 
 from . import tallies
@@ -42,12 +42,54 @@ class CodeState(enum.Enum):
     READY = "ready"
 
 
+@dataclass(frozen=True)
+class Named:
+    """A unit or rater group as the ballot page shows it: its name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class EvaluationRef:
+    """What the rater flow needs of a code's evaluation (plain values, read with the code)."""
+
+    id: int
+    questionnaire_id: int
+    status: EvaluationStatus
+    opens_at: Optional[dt.datetime]
+    closes_at: Optional[dt.datetime]
+    unit: Named
+
+    def is_accepting(self, now: Optional[dt.datetime] = None) -> bool:
+        """The same rule as :meth:`models.Evaluation.is_accepting`, applied to these values."""
+        return Evaluation.is_accepting(self, now)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """A stored code with its evaluation and rater group, from one query."""
+
+    code_hash: str
+    status: CodeStatus
+    rater_group_id: int
+    evaluation: EvaluationRef
+    rater_group: Named
+
+
 @dataclass
 class CodeLookup:
-    """The result of looking a code up: its state and, when known, the stored row."""
+    """The result of looking a code up: its state and, when known, the stored code."""
 
     state: CodeState
-    code: Optional[BallotCode] = None
+    code: Optional[CodeRow] = None
+
+
+_LOOKUP = (select(BallotCode.code_hash, BallotCode.status, BallotCode.rater_group_id, Evaluation.id,
+                  Evaluation.questionnaire_id, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
+                  Unit.name, RaterGroup.name)
+           .join(Evaluation, Evaluation.id == BallotCode.evaluation_id).join(Unit, Unit.id == Evaluation.unit_id)
+           .join(RaterGroup, RaterGroup.id == BallotCode.rater_group_id)
+           .where(BallotCode.code_hash == bindparam("b_code")))
 
 
 def lookup(raw_code: Optional[str]) -> CodeLookup:
@@ -55,9 +97,15 @@ def lookup(raw_code: Optional[str]) -> CodeLookup:
     code = normalise_code(raw_code)
     if code is None:
         return CodeLookup(CodeState.MALFORMED)
-    row = db.session.get(BallotCode, hash_code(code, current_app.config["CODE_KEY"]))
-    if row is None:
+    # One row of plain columns for the code, its evaluation, unit and rater group (the page shows
+    # them all): no lazy load of each, and no ORM objects to build per request.
+    found = db.session.connection().execute(
+        _LOOKUP, {"b_code": hash_code(code, current_app.config["CODE_KEY"])}).first()
+    if found is None:
         return CodeLookup(CodeState.UNKNOWN)
+    code_hash, status, group_id, evaluation_id, questionnaire_id, state, opens, closes, unit, group = found
+    row = CodeRow(code_hash, status, group_id,
+                  EvaluationRef(evaluation_id, questionnaire_id, state, opens, closes, Named(unit)), Named(group))
     if row.status is CodeStatus.VOID:
         return CodeLookup(CodeState.VOID, row)
     if row.status is CodeStatus.USED:
@@ -94,35 +142,48 @@ def claim_and_store(code_hash: str, evaluation_id: int, rater_group_id: int,
     The caller commits — together with anything else it added, such as an
     audit entry — or rolls back.
     """
-    session = db.session
-    still_open = exists().where(Evaluation.id == BallotCode.evaluation_id,
-                                Evaluation.status == EvaluationStatus.OPEN)
-    claimed = session.execute(
-        update(BallotCode)
-        .where(BallotCode.code_hash == code_hash, BallotCode.status == CodeStatus.UNUSED,
-               BallotCode.evaluation_id == evaluation_id, BallotCode.rater_group_id == rater_group_id,
-               still_open)
-        .values(status=CodeStatus.USED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    # The session's own connection and transaction, without the ORM layer: these are plain
+    # Core statements, built once (below) so each ballot only binds its values. Flush first, as
+    # session.execute did: rows a caller added (a paper entry) must be written before the DELETE.
+    db.session.flush()
+    conn = db.session.connection()
+    # (UPDATE reserves the column names for its SET clause, hence the b_ names.)
+    key = {"b_code": code_hash, "b_evaluation": evaluation_id, "b_group": rater_group_id}
+    if conn.execute(_CLAIM, key).rowcount != 1:
         return False
-    _blur_code_rows(session, code_hash, evaluation_id, rater_group_id)
+    _blur_code_rows(conn, key)
     ballot_id = random_id()
-    session.execute(insert(Ballot).values(
-        id=ballot_id, evaluation_id=evaluation_id, rater_group_id=rater_group_id, submitted_on=today()))
+    conn.execute(_INSERT_BALLOT, {"id": ballot_id, "evaluation_id": evaluation_id, "rater_group_id": rater_group_id,
+                                  "submitted_on": today()})
     if answers:
-        session.execute(insert(Answer), [
+        conn.execute(_INSERT_ANSWER, [
             {"ballot_id": ballot_id, "item_id": item_id, "seq": seq, "option_id": option_id, "text": text}
             for item_id, seq, option_id, text in answers
         ])
-    session.execute(delete(PaperEntry).where(PaperEntry.code_hash == code_hash)
-                    .execution_options(synchronize_session=False))
-    tallies.add_ballot(session, evaluation_id, rater_group_id, answers)
+    conn.execute(_DELETE_PAPER, key)
+    tallies.add_ballot(conn, evaluation_id, rater_group_id, answers)
     return True
 
 
-def _blur_code_rows(session, code_hash: str, evaluation_id: int, rater_group_id: int) -> None:
+# The redeeming statements, built once: a ballot binds only its values, and SQLAlchemy
+# reuses each statement's compiled form instead of building and keying a new one per ballot.
+_CLAIM = (update(BallotCode)
+          .where(BallotCode.code_hash == bindparam("b_code"), BallotCode.status == CodeStatus.UNUSED,
+                 BallotCode.evaluation_id == bindparam("b_evaluation"),
+                 BallotCode.rater_group_id == bindparam("b_group"),
+                 exists().where(Evaluation.id == BallotCode.evaluation_id, Evaluation.status == EvaluationStatus.OPEN))
+          .values(status=CodeStatus.USED))
+_INSERT_BALLOT = insert(Ballot)
+_INSERT_ANSWER = insert(Answer)
+_DELETE_PAPER = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_code"))
+_SAME_GROUP = (BallotCode.evaluation_id == bindparam("b_evaluation"),
+               BallotCode.rater_group_id == bindparam("b_group"),
+               BallotCode.status == CodeStatus.USED, BallotCode.code_hash != bindparam("b_code"))
+_LOCK_GROUP = select(BallotCode.code_hash).where(*_SAME_GROUP).order_by(BallotCode.code_hash).with_for_update()
+_BLUR_GROUP = update(BallotCode).where(*_SAME_GROUP).values(status=CodeStatus.USED)
+
+
+def _blur_code_rows(conn, key: dict) -> None:
     """On PostgreSQL, rewrite every used code of this evaluation and group in this transaction.
 
     PostgreSQL stamps each row with the id of the transaction that wrote it
@@ -133,17 +194,15 @@ def _blur_code_rows(session, code_hash: str, evaluation_id: int, rater_group_id:
     matches every used code it could have come from (the evaluation and group
     are on the ballot anyway), and older ballots match none. SQLite keeps no
     such stamp. Cost: one row per earlier ballot of the group, per ballot.
+
+    ``key`` binds the ballot's code (b_code), evaluation (b_evaluation) and group (b_group).
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql":
         return
-    same_group = (BallotCode.evaluation_id == evaluation_id, BallotCode.rater_group_id == rater_group_id,
-                  BallotCode.status == CodeStatus.USED, BallotCode.code_hash != code_hash)
     # Lock in key order first: each rewrite moves rows on disk, so two ballots
     # scanning in physical order could lock them in different orders and deadlock.
-    session.execute(select(BallotCode.code_hash).where(*same_group)
-                    .order_by(BallotCode.code_hash).with_for_update())
-    session.execute(update(BallotCode).where(*same_group).values(status=CodeStatus.USED)
-                    .execution_options(synchronize_session=False))
+    conn.execute(_LOCK_GROUP, key).close()  # the rows are locked; nothing to read
+    conn.execute(_BLUR_GROUP, key)
 
 
 def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,

@@ -8,42 +8,61 @@ and a test compares both after concurrent submits.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Iterable, Optional, Sequence
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from models import Answer, Ballot, BallotTally, Tally
+from models import Answer, AuditLog, Ballot, BallotTally, Tally
+
+#: The audit action recorded by :func:`rebuild`.
+REBUILD_ACTION = "tallies_rebuild"
 
 
-def _upsert(session: Session, table, rows: list[dict], keys: list[str]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n, on SQLite and PostgreSQL."""
+_BALLOT_KEYS = ["evaluation_id", "rater_group_id"]
+_ANSWER_KEYS = ["evaluation_id", "rater_group_id", "item_id", "option_id"]
+#: (dialect, table name) → its upsert statement, built once per process.
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert_statement(dialect: str, table, keys: list[str]):
+    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n, on SQLite and PostgreSQL (built once)."""
+    statement = _UPSERTS.get((dialect, table.__tablename__))
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = dialect_insert(table)
+        statement = statement.on_conflict_do_update(index_elements=keys, set_={"n": table.n + statement.excluded.n})
+        _UPSERTS[(dialect, table.__tablename__)] = statement
+    return statement
+
+
+def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
+    """Add each row's ``n`` to its counter, creating the counter when it is new."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table)
-    statement = statement.on_conflict_do_update(index_elements=keys, set_={"n": table.n + statement.excluded.n})
     # A fixed key order means two ballots touching the same rows lock them in the
     # same order, so concurrent ballots wait for each other instead of deadlocking.
-    session.execute(statement, sorted(rows, key=lambda r: tuple(r[k] for k in keys)))
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+    conn.execute(_upsert_statement(conn.dialect.name, table, keys), rows)
 
 
-def add_ballot(session: Session, evaluation_id: int, rater_group_id: int,
+def add_ballot(conn: Connection, evaluation_id: int, rater_group_id: int,
                answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> None:
-    """Count one ballot and its chosen options, in the caller's transaction."""
-    _upsert(session, BallotTally, [{"evaluation_id": evaluation_id, "rater_group_id": rater_group_id, "n": 1}],
-            ["evaluation_id", "rater_group_id"])
+    """Count one ballot and its chosen options, on the caller's connection and in its transaction."""
+    _upsert(conn, BallotTally, [{"evaluation_id": evaluation_id, "rater_group_id": rater_group_id, "n": 1}],
+            _BALLOT_KEYS)
     counts = Counter((item_id, option_id) for item_id, _seq, option_id, _text in answers if option_id is not None)
-    _upsert(session, Tally, [
+    _upsert(conn, Tally, [
         {"evaluation_id": evaluation_id, "rater_group_id": rater_group_id, "item_id": item_id,
          "option_id": option_id, "n": n}
         for (item_id, option_id), n in counts.items()
-    ], ["evaluation_id", "rater_group_id", "item_id", "option_id"])
+    ], _ANSWER_KEYS)
 
 
 def recount_query(evaluation_ids: Optional[Iterable[int]] = None):
@@ -101,3 +120,7 @@ def rebuild(session: Session, evaluation_ids: Optional[Iterable[int]] = None) ->
             wipe = wipe.where(table.evaluation_id.in_(ids))
         session.execute(wipe.execution_options(synchronize_session=False))
         session.execute(insert(table).from_select(columns, truth))
+    # The only change of tallies outside a ballot's transaction: recorded in the same
+    # transaction, and read by evaluation/overview_cache.py as part of a page's version.
+    detail = json.dumps({"evaluations": "all" if ids is None else len(ids)})
+    session.execute(insert(AuditLog).values(action=REBUILD_ACTION, target="tallies", username="system", detail=detail))

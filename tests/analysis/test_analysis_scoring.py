@@ -258,7 +258,7 @@ def test_no_unsatisfactory_item_reason_and_custom_threshold_label():
     row = unit_row(make_counts([(1, 1, 5, 3, 0), (2, 1, 7, 1, 0)]), evaluations=evaluations)
     assert not row["needs_makeup"] and row["n_unsatisfactory"] == 0
     assert row["reason_zh"] == "2 项指标均不低于 62.5%"
-    assert row["reason_en"] == "none of 2 indicators below 62.5%"
+    assert row["reason_en"] == "None of 2 indicators below 62.5%"
 
 
 def test_min_ballots_boundary_seven_not_judged_eight_judged():
@@ -272,7 +272,7 @@ def test_min_ballots_boundary_seven_not_judged_eight_judged():
     seven, eight = result.loc[1], result.loc[2]
     assert seven["n_ballots"] == 7 and not seven["judged"] and not seven["needs_makeup"]
     assert seven["reason_zh"] == "有效票 7 张,少于最低 8 张,不作评判"
-    assert seven["reason_en"] == "only 7 ballots, fewer than the minimum of 8; not judged"
+    assert seven["reason_en"] == "Only 7 ballots, fewer than the minimum of 8; not judged"
     assert eight["n_ballots"] == 8 and eight["judged"] and eight["needs_makeup"]
     # items of the not-judged unit are still computed, marked for hiding from liaisons
     rows = item_results(counts, ballots, evaluations, NO_WEIGHTS, make_items({1: "a", 2: "b"}),

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     event,
     false,
 )
+from sqlalchemy import text as sql_text  # models have columns named ``text``
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -219,6 +221,16 @@ evaluation_group = Table(
 
 class Evaluation(db.Model):
     """一次测评: one questionnaire put to one unit for some rater groups."""
+
+    __table_args__ = (
+        # One first-round evaluation per unit and questionnaire, even when two organisers create the
+        # same evaluations at once (the bulk create checks first, but a check cannot stop a race).
+        # Later rounds (make-up, a revised report) carry previous_id and stay allowed; their own
+        # decisions (MakeUp.evaluation_id, AnalysisReport unit+round) are unique already.
+        Index("uq_evaluation_first_round", "unit_id", "questionnaire_id", unique=True,
+              sqlite_where=sql_text("previous_id IS NULL"),
+              postgresql_where=sql_text("previous_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)

@@ -55,6 +55,8 @@ def demo_command(password: str) -> None:
                    f"{summary.units} units, {summary.ballots} ballots", err=True)
     else:
         click.echo(f"演示活动已存在 / demo campaign already exists: id {summary.campaign_id}", err=True)
+    for note in summary.notes:  # what was added: the campaign's work, or an older demo's missing parts
+        click.echo(note, err=True)
     if db.session.scalar(db.select(User.id).where(User.username == "demo")) is None:
         create_user("demo", password, "organiser")
         click.echo("登录 / sign in: username 'demo', password " + repr(password) +

@@ -5,7 +5,10 @@
 simulated ballots. A handful of units are clearly dissatisfied (they must
 make up, 补课), a few sit on the boundary, and a few have too few ballots to
 be judged. Ten units also have a learning test (学习成果测试) with simulated
-answer sheets (:mod:`evaluation.demo_quiz`). The same seed gives the same
+answer sheets (:mod:`evaluation.demo_quiz`), and the campaign walks through its
+three stages (:mod:`evaluation.demo_work`): steps and look-backs per unit,
+suggestions, analysis reports (one returned, then passed), rectification items and
+a make-up unit that passes its second round. The same seed gives the same
 campaign every time.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ import random
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from extensions import db
 from models import (
@@ -27,6 +30,7 @@ from surveys import tallies
 from surveys.codes import generate_code, hash_code
 
 from .demo_quiz import add_quiz_demo
+from .demo_work import add_work_demo
 
 CAMPAIGN_NAME = "惠城区第二批深入学习实践科学发展观活动(演示)"
 N_COMMITTEES, N_UNITS, N_BRANCHES, N_MEMBERS = 14, 272, 440, 7314
@@ -113,8 +117,9 @@ def _option_weights(polarities: list[Polarity], p_negative: float) -> list[float
 def build_demo(seed: int = 2009) -> DemoSummary:
     """Create the demo campaign unless it exists; return what was done.
 
-    A demo campaign built before learning tests existed gets its learning test
-    added (once); otherwise an existing campaign is left exactly as it is.
+    A demo campaign built before learning tests or the stages' work existed gets
+    the missing parts added (once each); otherwise an existing campaign is left
+    exactly as it is.
     """
     load_catalog()
     existing = db.session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN_NAME))
@@ -122,6 +127,7 @@ def build_demo(seed: int = 2009) -> DemoSummary:
         added = add_quiz_demo(existing, seed)
         db.session.commit()
         notes = [f"已补充学习成果测试 / learning test added: {added} ballots"] if added else []
+        notes += add_work_demo(existing, seed)
         return DemoSummary(False, existing.id, ballots=added, notes=notes)
     rng = random.Random(seed)
     key = current_app.config["CODE_KEY"]
@@ -178,4 +184,10 @@ def build_demo(seed: int = 2009) -> DemoSummary:
     tallies.rebuild(db.session, [e.id for e in evaluations])
     quiz_ballots = add_quiz_demo(campaign, seed)  # its own random generator: the ballots above stay the same
     db.session.commit()
-    return DemoSummary(True, campaign.id, units=len(units), ballots=len(ballots) + quiz_ballots)
+    # After the commit: the work reads the stored results (which unit must make up) and
+    # sends its review and second-round ballots through the normal ballot path.
+    notes = add_work_demo(campaign, seed)
+    work_ballots = db.session.scalar(select(func.count(Ballot.id)).join(Evaluation)
+                                     .where(Evaluation.campaign_id == campaign.id)) - len(ballots) - quiz_ballots
+    return DemoSummary(True, campaign.id, units=len(units), ballots=len(ballots) + quiz_ballots + work_ballots,
+                       notes=notes)

@@ -28,6 +28,7 @@ from surveys.codes import ALPHABET
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINTED = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+N_REVIEWS = 4  # the demo's analysis-report rounds (evaluation.demo_work._reports), one review evaluation each
 
 
 def _ok(result):
@@ -87,6 +88,7 @@ def test_demo_builds_the_seed_campaign_and_is_idempotent(demo_app):
     runner = demo_app.test_cli_runner()
     first = _ok(runner.invoke(args=["demo"]))
     assert "demo" in first.stderr and "ceping-demo" in first.stderr  # how to sign in
+    assert "stages, steps" in first.stderr and "补课单位" in first.stderr  # the three stages' work (demo_work)
     with demo_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1
         units = db.session.scalars(select(Unit)).all()
@@ -104,12 +106,18 @@ def test_demo_builds_the_seed_campaign_and_is_idempotent(demo_app):
         assert sorted(db.session.scalars(select(RaterGroup.name))) == sorted(["党员", "群众代表", "服务对象"])
 
         everything = db.session.scalars(select(Evaluation)).all()
-        evaluations = [e for e in everything if e.questionnaire.key == "satisfaction"]
+        # First rounds of the satisfaction evaluation, and the make-up unit's second round (demo_work).
+        evaluations = [e for e in everything if e.questionnaire.key == "satisfaction" and e.previous_id is None]
+        [round_two] = [e for e in everything if e.questionnaire.key == "satisfaction" and e.previous_id is not None]
         quizzes = [e for e in everything if e.questionnaire.key == "learning_test"]  # 学习成果测试
-        assert len(evaluations) == 272 and len(quizzes) == N_QUIZ_UNITS
-        assert len(everything) == len(evaluations) + len(quizzes)
+        reviews = sorted((e for e in everything if e.questionnaire.key == "report_review"), key=lambda e: e.id)
+        assert len(evaluations) == 272 and len(quizzes) == N_QUIZ_UNITS and len(reviews) == N_REVIEWS
+        assert len(everything) == len(evaluations) + 1 + len(quizzes) + len(reviews)
         assert {e.unit_id for e in evaluations} == {u.id for u in by_kind[UnitKind.UNIT]}
-        assert all(e.status is EvaluationStatus.OPEN for e in everything)
+        # Closed: the made-up unit's first round, and the review rounds that have their verdict.
+        closed = {e.id for e in everything if e.status is EvaluationStatus.CLOSED}
+        assert closed == {round_two.previous_id} | {e.id for e in reviews[:3]}
+        assert all(e.status is EvaluationStatus.OPEN for e in everything if e.id not in closed)
         assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == len(catalog_files())
 
         n_ballots = db.session.scalar(select(func.count()).select_from(Ballot))
@@ -127,12 +135,12 @@ def test_demo_builds_the_seed_campaign_and_is_idempotent(demo_app):
         before = _table_counts()
 
     second = _ok(runner.invoke(args=["demo"]))
-    assert "already exists" in second.stderr
+    assert "already exists" in second.stderr and "stages, steps" not in second.stderr
     with demo_app.app_context():
         assert _table_counts() == before
 
     listed = _ok(runner.invoke(args=["evaluations", "list"])).stdout.splitlines()
-    assert len(listed) == 272 + N_QUIZ_UNITS
+    assert len(listed) == 272 + 1 + N_QUIZ_UNITS + N_REVIEWS
     assert sum(int(line.split("\t")[4]) for line in listed) == n_ballots
 
     client = demo_app.test_client()  # the sign-in the command printed works
@@ -214,7 +222,8 @@ def test_evaluations_create_defaults(app, runner, campaign):
         assert evaluation.status is EvaluationStatus.DRAFT
         assert evaluation.threshold == pytest.approx(0.60) and evaluation.min_ballots == 8
         assert {g.name for g in evaluation.rater_groups} == {"服务对象", "党员"}
-    without_groups = _ok(runner.invoke(args=["evaluations", "create", "--unit", str(campaign["units"][1]),
+    # Another unit: a second first round of "meeting" for units[1] is refused (uq_evaluation_first_round).
+    without_groups = _ok(runner.invoke(args=["evaluations", "create", "--unit", str(campaign["units"][0]),
                                              "--questionnaire", "meeting"]))
     with app.app_context():
         groups = db.session.get(Evaluation, int(without_groups.stdout)).rater_groups

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import DEFAULT_SECRET, Config, TestConfig
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import cache, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
@@ -24,6 +24,10 @@ def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
     its values, the way the flaskr tutorial does.
     """
     app = Flask(__name__, instance_relative_config=True)
+    # No <int:…> of a URL may reach a query with an id the database cannot hold.
+    from ids import refuse_ids_past_the_column
+
+    app.url_value_preprocessor(refuse_ids_past_the_column)
     configure(app, test_config)
     register_extensions(app)
     register_blueprints(app)
@@ -81,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     from surveys import guard
 
     guard.init_app(app)
@@ -91,7 +96,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     from flask_babel import gettext
 
-    login_manager.login_message = "请先登录。"
+    from errors import N_
+
+    login_manager.login_message = N_("请先登录。")  # translated when flashed (localize_callback)
     login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
 
@@ -120,7 +127,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Friendly pages in Chinese and English for every error; never a stack trace."""
+    """Friendly pages in the chosen language for every error; never a stack trace."""
     from errors import register
 
     register(app)
@@ -148,10 +155,9 @@ def register_input_guard(app: Flask) -> None:
         small = (request.content_length or 0) <= (app.config.get("MAX_CONTENT_LENGTH") or 0)
         for values in (request.args, request.form) if small else (request.args,):
             if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
-                from errors import render_error
+                from errors import N_, render_error
 
-                return render_error(400, "提交的内容含有控制字符(NUL),未被接受,没有保存任何内容。"
-                                         " / The request contains a control character (NUL); nothing was stored.")
+                return render_error(400, N_("提交的内容含有控制字符(NUL),未被接受,没有保存任何内容。"))
 
 
 def register_assets(app: Flask) -> None:

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -99,16 +101,14 @@ def _find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
             for name, words in HEADERS.items():
                 if key in words:
                     if name in columns:
-                        raise UnitSheetError(f"表头“{text}”重复 / Column {text!r} appears twice.")
+                        raise UnitSheetError(_("表头“%(text)s”重复", text=text))
                     columns[name] = column
         if all(name in columns for name in REQUIRED):
             return index, columns
         if len(columns) >= 2:
             missing = "、".join(n for n in REQUIRED if n not in columns)
-            raise UnitSheetError(f"缺少必需的列:{missing}(需要 编码、名称、上级编码、类型、人数)/ Missing "
-                               f"column(s): {missing} (code, name, parent code, kind, members).")
-    raise UnitSheetError("找不到表头行(需要 编码、名称、上级编码、类型、人数 或 code, name, parent code, kind, "
-                       "members)/ No header row found.")
+            raise UnitSheetError(_("缺少必需的列:%(missing)s(需要 编码、名称、上级编码、类型、人数)", missing=missing))
+    raise UnitSheetError(_("找不到表头行(需要 编码、名称、上级编码、类型、人数 或 code, name, parent code, kind, members)"))
 
 
 def parse_upload(data: bytes) -> list[dict]:
@@ -129,7 +129,7 @@ def parse_upload(data: bytes) -> list[dict]:
         rows.append({"line": line, **{name: (cells[columns[name]] if name in columns and columns[name] < len(cells)
                                              else "") for name in FIELDS}})
     if not rows:
-        raise UnitSheetError("文件中没有数据行 / The sheet has no data rows.")
+        raise UnitSheetError(_("文件中没有数据行"))
     return rows
 
 
@@ -138,33 +138,38 @@ def _parse_members(text: str) -> tuple[Optional[int], Optional[str]]:
     if text == "":
         return 0, None
     if text.startswith("-") and _INTEGER.fullmatch(text[1:]):
-        return None, f"人数“{text}”不能为负数"
+        return None, _("人数“%(text)s”不能为负数", text=text)
     if not _INTEGER.fullmatch(text):
-        return None, f"人数“{text}”不是整数"
-    value = int(float(text)) if "." in text else int(text)
+        return None, _("人数“%(text)s”不是整数", text=text)
+    # Count the digits before converting: int() refuses more than 4,300 of them and
+    # float() turns a few hundred into infinity; either used to be a 500 (found by tests/test_fuzz_imports.py).
+    whole = text.lstrip("+").split(".")[0]
+    if len(whole.lstrip("0")) > len(str(MEMBERS_MAX)):
+        return None, _("人数“%(text)s”过大", text=text)
+    value = int(whole)
     if value > MEMBERS_MAX:
-        return None, f"人数“{text}”过大"
+        return None, _("人数“%(text)s”过大", text=text)
     return value, None
 
 
 def _basic_checks(row: CheckedRow) -> None:
     """Checks that need only the row itself."""
     if any(CONTROL.search(text) for text in (row.code, row.name, row.parent, row.kind_text, row.members_text)):
-        row.errors.append("含有无法保存的控制字符")
+        row.errors.append(_("含有无法保存的控制字符"))
     if not row.code:
-        row.errors.append("缺少编码")
+        row.errors.append(_("缺少编码"))
     elif len(row.code) > CODE_MAX:
-        row.errors.append(f"编码超过 {CODE_MAX} 个字符")
+        row.errors.append(_("编码超过 %(max)s 个字符", max=CODE_MAX))
     if not row.name:
-        row.errors.append("缺少名称")
+        row.errors.append(_("缺少名称"))
     elif len(row.name) > NAME_MAX:
-        row.errors.append(f"名称超过 {NAME_MAX} 个字符")
+        row.errors.append(_("名称超过 %(max)s 个字符", max=NAME_MAX))
     if not row.kind_text:
-        row.errors.append("缺少类型")
+        row.errors.append(_("缺少类型"))
     else:
         row.kind = KIND_WORDS.get(row.kind_text.lower())
         if row.kind is None:
-            row.errors.append(f"类型“{row.kind_text}”无法识别(应为 党委/党工委、单位 或 支部)")
+            row.errors.append(_("类型“%(text)s”无法识别(应为 党委/党工委、单位 或 支部)", text=row.kind_text))
     row.members, problem = _parse_members(row.members_text)
     if problem:
         row.errors.append(problem)
@@ -189,7 +194,7 @@ def check_rows(campaign_id: int, raw_rows: list[dict]) -> Preview:
     for row in rows:
         _basic_checks(row)
         if row.code and row.code in first_line:
-            row.errors.append(f"编码 {row.code} 与第 {first_line[row.code]} 行重复")
+            row.errors.append(_("编码 %(code)s 与第 %(line)s 行重复", code=row.code, line=first_line[row.code]))
         first_line.setdefault(row.code, row.line)
     by_code = {r.code: r for r in rows if r.code and first_line[r.code] == r.line}
     for row in rows:
@@ -200,17 +205,18 @@ def check_rows(campaign_id: int, raw_rows: list[dict]) -> Preview:
 def _context_checks(row: CheckedRow, by_code: dict[str, CheckedRow], existing: dict[str, Unit]) -> None:
     """Checks against the other rows and the campaign: parent, kind fit, cycles, existing codes."""
     if row.parent and row.parent == row.code:
-        row.errors.append("上级编码不能是本单位自己的编码")
+        row.errors.append(_("上级编码不能是本单位自己的编码"))
         return
     current = existing.get(row.code)
     if current is not None and row.kind is not None and row.members is not None:
         differences = [label for label, same in (
-            ("名称", current.name == row.name), ("类型", current.kind is row.kind),
-            ("人数", current.members == row.members),
-            ("上级编码", (current.parent.code if current.parent else "") == row.parent)) if not same]
+            (_("名称"), current.name == row.name), (_("类型"), current.kind is row.kind),
+            (_("人数"), current.members == row.members),
+            (_("上级编码"), (current.parent.code if current.parent else "") == row.parent)) if not same]
         if differences:
-            row.errors.append(f"编码 {row.code} 已存在于本活动({current.name},{KIND_LABELS[current.kind]}),"
-                              f"但{'、'.join(differences)}不同;如需修改请在单位页面编辑")
+            row.errors.append(_("编码 %(code)s 已存在于本活动(%(name)s,%(kind)s),但%(fields)s不同;如需修改请在单位页面编辑",
+                                code=row.code, name=current.name, kind=KIND_LABELS[current.kind],
+                                fields=_("、").join(differences)))
             return
         row.existing = True
         return
@@ -218,24 +224,24 @@ def _context_checks(row: CheckedRow, by_code: dict[str, CheckedRow], existing: d
     if row.parent:
         in_sheet, in_campaign = by_code.get(row.parent), existing.get(row.parent)
         if in_sheet is None and in_campaign is None:
-            row.errors.append(f"上级编码 {row.parent} 不存在(本表和本活动中都没有)")
+            row.errors.append(_("上级编码 %(code)s 不存在(本表和本活动中都没有)", code=row.parent))
             return
         if in_campaign is not None:
             parent_kind = in_campaign.kind
             if not in_campaign.active:
-                row.errors.append(f"上级单位 {row.parent} 已停用")
+                row.errors.append(_("上级单位 %(code)s 已停用", code=row.parent))
         else:
             parent_kind = in_sheet.kind
             chain = _cycle(row, by_code)
             if chain:
-                row.errors.append("上级关系形成循环:" + " → ".join(chain))
+                row.errors.append(_("上级关系形成循环:%(chain)s", chain=" → ".join(chain)))
                 return
         if parent_kind is None:
             return  # the parent row has its own error about its kind
     if row.kind is not None:
         problem = parent_kind_error(row.kind, parent_kind)
         if problem:
-            row.errors.append(f"上级类型不符:{problem}")
+            row.errors.append(_("上级类型不符:%(problem)s", problem=problem))
 
 
 @dataclass
@@ -255,8 +261,7 @@ def apply_import(campaign_id: int, raw_rows: list[dict], filename: str = "") -> 
     campaign = campaign_or_error(campaign_id)
     preview = check_rows(campaign_id, raw_rows)
     if preview.errors:
-        raise ServiceError(f"有 {len(preview.errors)} 行存在错误,未导入任何单位 / {len(preview.errors)} row(s) "
-                           "have errors; nothing was imported.")
+        raise ServiceError(ngettext("有 %(num)s 行存在错误,未导入任何单位", "有 %(num)s 行存在错误,未导入任何单位", len(preview.errors)))
     units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.campaign_id == campaign_id))}
     pending = list(preview.new)
     try:
@@ -268,15 +273,14 @@ def apply_import(campaign_id: int, raw_rows: list[dict], filename: str = "") -> 
                 db.session.add(units[row.code])
             pending = [r for r in pending if r not in ready]
             if not ready:
-                raise ServiceError("上级关系无法排序 / The parent links cannot be ordered.")
+                raise ServiceError(_("上级关系无法排序"))
         summary = ImportSummary(created=len(preview.new), unchanged=len(preview.rows) - len(preview.new))
         record("units_import", f"活动 {campaign.id} {campaign.name}", file=filename[:100], rows=len(preview.rows),
                created=summary.created, unchanged=summary.unchanged)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ServiceError("导入时发现编码已被他人导入,未导入任何单位,请重新上传 / Some codes were imported "
-                           "meanwhile by someone else; nothing was imported. Upload the sheet again.") from None
+        raise ServiceError(_("导入时发现编码已被他人导入,未导入任何单位,请重新上传")) from None
     except Exception:
         db.session.rollback()
         raise

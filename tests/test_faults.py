@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 from conftest import start_server, stop_server
+from fuzz_tally import fault_figures  # noqa: F401  (fixture: the kill -9 figures in the summary)
 from sqlalchemy import event, text
 
 from app import create_app
@@ -46,21 +47,24 @@ def _check_consistency(app, acknowledged: set[str]) -> dict:
 
     with app.app_context():
         key = app.config["CODE_KEY"]
-        for code in acknowledged:
-            assert db.session.get(BallotCode, hash_code(normalise_code(code), key)).status is CodeStatus.USED
+        lost = sum(db.session.get(BallotCode, hash_code(normalise_code(code), key)).status is not CodeStatus.USED
+                   for code in acknowledged)
         used = db.session.execute(text("SELECT count(*) FROM ballot_code WHERE status = 'used'")).scalar_one()
         ballots = db.session.execute(text("SELECT count(*) FROM ballot")).scalar_one()
         partial = db.session.execute(text(
             "SELECT count(*) FROM ballot b WHERE (SELECT count(*) FROM answer a JOIN item i ON i.id = a.item_id "
             "WHERE a.ballot_id = b.id AND i.kind = 'scale') <> 6")).scalar_one()
+        assert lost == 0, f"{lost} acknowledged ballots lost"
         assert used == ballots, "a code was used without its ballot, or a ballot stored without its code"
         assert partial == 0, "a ballot was stored without all its answers"
         assert differences(db.session) == []
-        return {"ballots": ballots, "acknowledged": len(acknowledged)}
+        # A ballot carries no code (secrecy), so a code counted twice shows as more ballots than used codes.
+        return {"ballots": ballots, "acknowledged": len(acknowledged), "lost": lost,
+                "double": max(0, ballots - used)}
 
 
 def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaign, issue, answers_for,
-                                                                     database_url):
+                                                                     database_url, fault_figures):
     evaluation = campaign["evaluation"]
     codes = issue(evaluation, "党员", 240)
     data = answers_for(evaluation, choice=1, text="kill -9 测试")
@@ -99,6 +103,11 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
             assert base_new == base
         figures = _check_consistency(app, acknowledged)
         assert figures["acknowledged"] > 0
+        engine = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
+        fault_figures(f"{engine}: kill -9 cycles survived", KILL_CYCLES)
+        fault_figures(f"{engine}: ballots acknowledged", figures["acknowledged"])
+        fault_figures(f"{engine}: acknowledged ballots lost", figures["lost"])
+        fault_figures(f"{engine}: codes double-counted", figures["double"])
     finally:
         stop_server(proc)
 

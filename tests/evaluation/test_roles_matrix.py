@@ -80,7 +80,10 @@ def goes_to_login(response) -> bool:
 
 
 def request(client, method: str, url: str, **kwargs):
-    return client.get(url, **kwargs) if method == "GET" else client.open(url, method=method, data={}, **kwargs)
+    # buffered: a streamed export is read and closed inside the request, not left to the collector.
+    if method == "GET":
+        return client.get(url, buffered=True, **kwargs)
+    return client.open(url, method=method, data={}, buffered=True, **kwargs)
 
 
 def undeclared_views(app) -> list[str]:

@@ -20,7 +20,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import format_decimal, format_percent, get_locale
 
 from extensions import babel
@@ -46,6 +46,8 @@ bp = Blueprint("i18n", __name__)
 
 def select_locale() -> str:
     """The language remembered in the cookie, else Chinese (never guessed from the browser)."""
+    if not has_request_context():  # CLI commands and services called outside a request: Chinese
+        return DEFAULT_LANGUAGE
     chosen = request.cookies.get(COOKIE, "")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -21,16 +21,30 @@ import plotly.graph_objects as go
 
 from analysis.figures import inert
 
-TOTAL_LABEL = "合计 / All"
-NO_COMMITTEE = "(无党委)"
+
+def N_(text: str) -> str:
+    """Mark a label for translation (the caller passes ``translate``); this module stays Flask-free."""
+    return text
+
+
+def _same(text: str) -> str:
+    return text
+
+
+TOTAL_LABEL = N_("合计")
+NO_COMMITTEE = N_("(无党委)")
 COLUMNS = ["committee_id", "committee", "is_total", "key", "label", "order", "n_units", "n_done", "share"]
 
 
-def progress_table(units: pd.DataFrame, milestones: pd.DataFrame, done: pd.DataFrame) -> pd.DataFrame:
-    """Units done / units per committee and milestone, with the share (NaN for no units)."""
+def progress_table(units: pd.DataFrame, milestones: pd.DataFrame, done: pd.DataFrame,
+                   translate=_same) -> pd.DataFrame:
+    """Units done / units per committee and milestone, with the share (NaN for no units).
+
+    ``translate`` turns the total row's and the no-committee labels into the reader's language.
+    """
     if units.empty or milestones.empty:
         return pd.DataFrame(columns=COLUMNS)
-    units = units.assign(committee=units["committee"].fillna(NO_COMMITTEE))
+    units = units.assign(committee=units["committee"].fillna(translate(NO_COMMITTEE)))
     steps = milestones[["key", "label"]].reset_index(drop=True).assign(order=lambda f: np.arange(len(f)))
     finished = (done[["unit_id", "key"]].drop_duplicates()
                 .merge(units[["unit_id", "committee_id", "committee"]], on="unit_id")
@@ -42,7 +56,7 @@ def progress_table(units: pd.DataFrame, milestones: pd.DataFrame, done: pd.DataF
            .rename("n_done").reset_index())
     grid = grid.merge(per, on=["committee_id", "committee", "key"], how="left")
     grid["is_total"] = False
-    totals = steps.assign(committee_id=pd.NA, committee=TOTAL_LABEL, is_total=True,
+    totals = steps.assign(committee_id=pd.NA, committee=translate(TOTAL_LABEL), is_total=True,
                           n_units=int(units["unit_id"].nunique()))
     totals = totals.merge(finished.groupby("key").size().rename("n_done").reset_index(), on="key", how="left")
     out = pd.concat([grid, totals], ignore_index=True)
@@ -69,11 +83,13 @@ def progress_pivot(table: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def progress_figure(table: pd.DataFrame, title: str = "各党(工)委单位完成各环节的比例") -> go.Figure:
+def progress_figure(table: pd.DataFrame, title: str | None = None, translate=_same) -> go.Figure:
     """Heatmap committees × milestones of the share done, each cell labelled "n/N".
 
     Committee names and labels are escaped (organiser-typed); the total row is last.
+    ``translate`` puts the default title and the colour bar's title in the reader's language.
     """
+    title = title or translate(N_("各党(工)委单位完成各环节的比例"))
     labels = table.drop_duplicates("key").sort_values("order")
     rows = table.drop_duplicates(["is_total", "committee", "committee_id"])[["is_total", "committee",
                                                                              "committee_id"]]
@@ -86,7 +102,7 @@ def progress_figure(table: pd.DataFrame, title: str = "各党(工)委单位完�
     names = list(inert(rows["committee"].astype(str)))
     fig = go.Figure(go.Heatmap(
         z=z, x=list(inert(labels["label"])), y=names, text=text, texttemplate="%{text}",
-        zmin=0, zmax=1, colorscale="Blues", colorbar={"title": {"text": "完成比例"}, "tickformat": ".0%"},
+        zmin=0, zmax=1, colorscale="Blues", colorbar={"title": {"text": translate(N_("完成比例"))}, "tickformat": ".0%"},
         hovertemplate="%{y}<br>%{x}: %{text} (%{z:.0%})<extra></extra>"))
     fig.update_layout(title={"text": title}, height=180 + 32 * len(names),
                       margin={"l": 160, "r": 20, "t": 60, "b": 120},

@@ -3,6 +3,12 @@
 Organisers print these sentences in reports and liaisons read them on screen, so they
 name the indicators below the threshold with their rates rather than only a count.
 Chinese uses full-width punctuation (,:、) as a printed report would.
+
+Both languages are computed for every unit (``reason_zh`` and ``reason_en`` of the
+results, ``reason`` and ``reason_en`` of the API), whole sentences built vectorised for
+hundreds of units; a page shows the one in its reader's language. Each English
+sentence starts with a capital and agrees in number ("1 ballot", "1 indicator"), so it
+reads on its own as the Chinese one does.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ def reason_texts(units: pd.DataFrame,
     limit = units["threshold"].map(threshold_label)
     list_zh, list_en = _item_lists(units, unsat_items)
     ballot_word = np.where(units["n_ballots"] == 1, " ballot", " ballots")
+    indicator_word = np.where(units["n_rated_items"] == 1, " indicator", " indicators")
 
     conditions = [
         ~units["judged"].astype(bool),
@@ -70,11 +77,11 @@ def reason_texts(units: pd.DataFrame,
         rated + " 项指标中有 " + unsat + " 项低于 " + limit + ",未过半数",
     ], default=rated + " 项指标均不低于 " + limit)
     en = np.select(conditions, [
-        "only " + ballots + ballot_word + ", fewer than the minimum of " + minimum
+        "Only " + ballots + ballot_word + ", fewer than the minimum of " + minimum
         + "; not judged",
-        pd.Series("no indicator received valid answers; no make-up decision",
+        pd.Series("No indicator received valid answers; no make-up decision",
                   index=units.index),
-        unsat + " of " + rated + " indicators below " + limit + ": " + list_en,
-        unsat + " of " + rated + " indicators below " + limit + ", not a majority",
-    ], default="none of " + rated + " indicators below " + limit)
+        unsat + " of " + rated + indicator_word + " below " + limit + ": " + list_en,
+        unsat + " of " + rated + indicator_word + " below " + limit + ", not a majority",
+    ], default="None of " + rated + indicator_word + " below " + limit)
     return pd.Series(zh, index=units.index), pd.Series(en, index=units.index)

@@ -3,8 +3,9 @@
 A results document (``evaluation.results.campaign_document`` / ``evaluation_document``)
 is nested: units → items → rater groups. Spreadsheets want flat rows, so this module
 flattens it into one table per level. Column names are the JSON field names, so a
-figure in the CSV can be checked against the API by name; the XLSX adds a Chinese
-label in front of each. Pure: dicts in, DataFrames / text / bytes out, no Flask.
+figure in the CSV can be checked against the API by name; the XLSX adds a label in
+the reader's language in front of each (``translate``, Chinese by default). Pure:
+dicts in, DataFrames / text / bytes out, no Flask.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from typing import Any
 import pandas as pd
 
 from analysis.exports import csv_chunks, results_xlsx
+
+
+def N_(text: str) -> str:
+    """Mark a header label or sheet name for extraction; ``translate`` translates it."""
+    return text
+
+
+def _same(text: str) -> str:
+    return text
+
 
 UNIT_COLUMNS = ["evaluation_id", "committee_id", "committee", "unit_id", "unit", "n_ballots",
                 "min_ballots", "threshold", "judged", "needs_makeup", "n_rated_items",
@@ -33,18 +44,18 @@ INTEGER_KEYS = frozenset({"evaluation_id", "committee_id", "unit_id", "n_ballots
                           "n_makeup"})
 #: Shown as 0.0% in XLSX.
 PERCENT_KEYS = frozenset({"threshold", "overall_rate", "rate", "ci_low", "ci_high", "mean_overall_rate"})
-#: XLSX header labels, Chinese first, then the JSON name.
+#: XLSX header labels (put in front of the JSON name), in Chinese; translated when written.
 LABELS = {
-    "evaluation_id": "测评编号", "committee_id": "党(工)委编号", "committee": "党(工)委",
-    "unit_id": "单位编号", "unit": "单位", "n_ballots": "票数", "min_ballots": "最低票数",
-    "threshold": "阈值", "judged": "是否评判", "needs_makeup": "需要补课", "n_rated_items": "有效指标数",
-    "n_unsatisfactory": "不满意指标数", "overall_rate": "综合满意率", "reason": "说明",
-    "reason_en": "说明(英文)", "item_id": "指标编号", "item_position": "序号", "item": "指标",
-    "n_valid": "有效评价数", "n_positive": "肯定评价数", "n_negative": "否定评价数",
-    "n_unknown": "不了解数", "rate": "满意率", "ci_low": "95%区间下限", "ci_high": "95%区间上限",
-    "weighted": "加权", "rated": "已评价", "unsatisfactory": "不满意", "group_id": "测评主体编号",
-    "group": "测评主体", "weight": "权重", "n_units": "单位数", "n_judged": "评判单位数",
-    "n_makeup": "需补课单位数", "mean_overall_rate": "平均综合满意率",
+    "evaluation_id": N_("测评编号"), "committee_id": N_("党(工)委编号"), "committee": N_("党(工)委"),
+    "unit_id": N_("单位编号"), "unit": N_("单位"), "n_ballots": N_("票数"), "min_ballots": N_("最低票数"),
+    "threshold": N_("阈值"), "judged": N_("是否评判"), "needs_makeup": N_("需要补课"), "n_rated_items": N_("有效指标数"),
+    "n_unsatisfactory": N_("不满意指标数"), "overall_rate": N_("综合满意率"), "reason": N_("说明"),
+    "reason_en": N_("说明(英文)"), "item_id": N_("指标编号"), "item_position": N_("序号"), "item": N_("指标"),
+    "n_valid": N_("有效评价数"), "n_positive": N_("肯定评价数"), "n_negative": N_("否定评价数"),
+    "n_unknown": N_("不了解数"), "rate": N_("满意率"), "ci_low": N_("95%区间下限"), "ci_high": N_("95%区间上限"),
+    "weighted": N_("加权"), "rated": N_("已评价"), "unsatisfactory": N_("不满意"), "group_id": N_("测评主体编号"),
+    "group": N_("测评主体"), "weight": N_("权重"), "n_units": N_("单位数"), "n_judged": N_("评判单位数"),
+    "n_makeup": N_("需补课单位数"), "mean_overall_rate": N_("平均综合满意率"),
 }
 
 
@@ -104,19 +115,25 @@ def results_csv_chunks(document: dict[str, Any]) -> Iterator[str]:
     return csv_chunks(item_table(document["units"]))
 
 
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns renamed '中文 key' for people reading the workbook."""
-    return frame.rename(columns={key: f"{LABELS.get(key, key)} {key}" for key in frame.columns})
+def _header(key: str, translate=_same) -> str:
+    """A workbook column header: the label, then the JSON name ('单位 unit')."""
+    return f"{translate(LABELS[key])} {key}" if key in LABELS else f"{key} {key}"
 
 
-def results_workbook(document: dict[str, Any]) -> bytes:
+def _labelled(frame: pd.DataFrame, translate=_same) -> pd.DataFrame:
+    """Columns renamed 'label key' for people reading the workbook."""
+    return frame.rename(columns={key: _header(key, translate) for key in frame.columns})
+
+
+def results_workbook(document: dict[str, Any], translate=_same) -> bytes:
     """The results XLSX: 单位 units, 指标 items, and 党(工)委 committees for a campaign
-    document or 测评主体 groups for an evaluation document."""
+    document or 测评主体 groups for an evaluation document (sheet names and header
+    labels through ``translate``; the JSON names stay in the headers)."""
     units = document["units"]
-    levels = {"单位 units": unit_table(units), "指标 items": item_table(units)}
+    levels = {translate(N_("单位 units")): unit_table(units), translate(N_("指标 items")): item_table(units)}
     if "committees" in document:
-        levels["党(工)委 committees"] = committee_table(document["committees"])
+        levels[translate(N_("党(工)委 committees"))] = committee_table(document["committees"])
     else:
-        levels["测评主体 groups"] = group_table(units)
-    percent = [f"{LABELS[key]} {key}" for key in PERCENT_KEYS]
-    return results_xlsx({name: _labelled(frame) for name, frame in levels.items()}, percent)
+        levels[translate(N_("测评主体 groups"))] = group_table(units)
+    percent = [_header(key, translate) for key in PERCENT_KEYS]
+    return results_xlsx({name: _labelled(frame, translate) for name, frame in levels.items()}, percent)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
 from models import Campaign, Role, Unit, User
 
 from .audit import record
-from .services import ServiceError, create_user
+from .services import N_, ServiceError, create_user, refusal
 from .text_checks import refuse_control
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
-ROLE_LABELS = {Role.ORGANISER: "组织者 / organiser", Role.LIAISON: "联络员 / liaison", Role.VIEWER: "查看者 / viewer"}
+ROLE_LABELS = {Role.ORGANISER: _l("组织者"), Role.LIAISON: _l("联络员"), Role.VIEWER: _l("查看者")}
 
 
 def create_account(username: str, password: str, role: str, unit_id: Optional[int] = None) -> User:
@@ -59,9 +60,9 @@ def set_user_active(user_id: int, active: bool, actor: User) -> User:
     """
     user = db.session.get(User, user_id)
     if user is None:
-        raise ServiceError(f"账号 {user_id} 不存在 / No account with id {user_id}.")
+        raise ServiceError(refusal(N_("账号 %(id)s 不存在"), id=user_id))
     if user.id == actor.id and not active:
-        raise ServiceError("不能停用自己的账号 / You cannot deactivate your own account.")
+        raise ServiceError(refusal(N_("不能停用自己的账号")))
     if user.active != active:
         user.active = active
         record("user_edit", f"账号 {user.username}", op="reactivate" if active else "deactivate")
@@ -72,12 +73,11 @@ def set_user_active(user_id: int, active: bool, actor: User) -> User:
 def change_password(user: User, old: str, new: str) -> None:
     """Set a new password after checking the old one; the new one needs 8 to 200 characters."""
     if not user.check_password(old or ""):
-        raise ServiceError("原密码不正确 / The current password is wrong.")
+        raise ServiceError(refusal(N_("原密码不正确")))
     if not PASSWORD_MIN <= len(new or "") <= PASSWORD_MAX:
-        raise ServiceError(f"新密码须为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符 / The new password must have "
-                           f"{PASSWORD_MIN}–{PASSWORD_MAX} characters.")
+        raise ServiceError(refusal(N_("新密码须为 %(min)s 到 %(max)s 个字符"), min=PASSWORD_MIN, max=PASSWORD_MAX))
     if new == old:
-        raise ServiceError("新密码不能与原密码相同 / The new password must differ from the current one.")
+        raise ServiceError(refusal(N_("新密码不能与原密码相同")))
     user.set_password(new)
     record("password_change", f"账号 {user.username}")
     db.session.commit()

@@ -1,6 +1,7 @@
 """Forms of the accounts, password and audit-log pages."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
@@ -11,36 +12,30 @@ from .accounts import PASSWORD_MAX, PASSWORD_MIN, ROLE_LABELS
 from .audit import ACTIONS
 
 _PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
-                          message=f"密码须为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符 / "
-                                  f"The password must have {PASSWORD_MIN}–{PASSWORD_MAX} characters.")
+                          message=_l("密码须为 %(min)s 到 %(max)s 个字符", min=PASSWORD_MIN, max=PASSWORD_MAX))
 
 
 class UserForm(FlaskForm):
     """A new account: name, role, the unit of a liaison, a first password."""
 
-    username = StringField("用户名 / Username", validators=[InputRequired("请输入用户名 / Enter a username."),
-                                                           Length(max=80)])
-    role = SelectField("角色 / Role", choices=[(r.value, ROLE_LABELS[r]) for r in Role], default=Role.LIAISON.value)
-    unit = SelectField("单位(联络员必填)/ Unit (liaisons)", coerce=int, default=0)
-    password = PasswordField("初始密码 / First password", validators=[InputRequired("请输入密码 / Enter a password."),
-                                                                   _PASSWORD_LENGTH])
+    username = StringField(_l("用户名"), validators=[InputRequired(_l("请输入用户名")), Length(max=80)])
+    role = SelectField(_l("角色"), choices=[(r.value, ROLE_LABELS[r]) for r in Role], default=Role.LIAISON.value)
+    unit = SelectField(_l("单位(联络员必填)"), coerce=int, default=0)
+    password = PasswordField(_l("初始密码"), validators=[InputRequired(_l("请输入密码")), _PASSWORD_LENGTH])
 
     def validate_unit(self, field) -> None:
         """A liaison must be given a unit."""
         if self.role.data == Role.LIAISON.value and not field.data:
-            raise ValidationError("联络员须指定单位 / A liaison needs a unit.")
+            raise ValidationError(_l("联络员须指定单位"))
 
 
 class PasswordForm(FlaskForm):
     """Change one's own password: the current one, the new one twice."""
 
-    old = PasswordField("原密码 / Current password", validators=[InputRequired("请输入原密码 / Enter your current "
-                                                                              "password."), Length(max=PASSWORD_MAX)])
-    new = PasswordField("新密码 / New password", validators=[InputRequired("请输入新密码 / Enter a new password."),
-                                                            _PASSWORD_LENGTH])
-    confirm = PasswordField("再次输入新密码 / New password again", validators=[
-        InputRequired("请再次输入新密码 / Repeat the new password."),
-        EqualTo("new", "两次输入的新密码不一致 / The two new passwords differ.")])
+    old = PasswordField(_l("原密码"), validators=[InputRequired(_l("请输入原密码")), Length(max=PASSWORD_MAX)])
+    new = PasswordField(_l("新密码"), validators=[InputRequired(_l("请输入新密码")), _PASSWORD_LENGTH])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[
+        InputRequired(_l("请再次输入新密码")), EqualTo("new", _l("两次输入的新密码不一致"))])
 
 
 class AuditFilterForm(FlaskForm):
@@ -49,8 +44,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField("操作 / Action", choices=[("", "全部 / all")] + list(ACTIONS.items()), default="",
+    action = SelectField(_l("操作"), choices=[("", _l("全部"))] + list(ACTIONS.items()), default="",
                          validate_choice=False)
-    user = StringField("用户 / User", validators=[Optional(), Length(max=80)])
-    since = DateField("起始日期 / From", validators=[Optional()])
-    until = DateField("截止日期 / To", validators=[Optional()])
+    user = StringField(_l("用户"), validators=[Optional(), Length(max=80)])
+    since = DateField(_l("起始日期"), validators=[Optional()])
+    until = DateField(_l("截止日期"), validators=[Optional()])

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
+from ids import db_id
 from models import Role, User
 
 from .accounts import ROLE_LABELS, change_password, create_account, set_user_active, unit_choices, user_rows
@@ -37,7 +39,7 @@ def _labels() -> dict:
 
 def _user_form(formdata=True) -> UserForm:
     form = UserForm() if formdata else UserForm(formdata=None)
-    form.unit.choices = [(0, "(无 / none)")] + unit_choices()
+    form.unit.choices = [(0, _("(无)"))] + unit_choices()
     return form
 
 
@@ -59,7 +61,7 @@ def create():
         except ServiceError as error:
             form.username.errors.append(str(error))
         else:
-            flash(f"已建立账号 {user.username}({ROLE_LABELS[user.role]})/ Account created.", "info")
+            flash(_("已建立账号 %(name)s(%(role)s)", name=user.username, role=ROLE_LABELS[user.role]), "info")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/users.html", users=user_rows(), form=form), 400
 
@@ -75,8 +77,8 @@ def active(user_id: int):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(f"账号 {user.username} 已{'启用' if user.active else '停用'} / Account "
-              f"{'reactivated' if user.active else 'deactivated'}.", "info")
+        flash(_("账号 %(name)s 已启用", name=user.username) if user.active
+              else _("账号 %(name)s 已停用", name=user.username), "info")
     return redirect(url_for("accounts.users"))
 
 
@@ -91,7 +93,7 @@ def password():
         except ServiceError as error:
             form.old.errors.append(str(error))
         else:
-            flash("密码已修改 / Password changed.", "info")
+            flash(_("密码已修改"), "info")
             return redirect(url_for("evaluation.home"))
     return render_template("accounts/password.html", form=form), (400 if form.errors else 200)
 
@@ -104,7 +106,7 @@ def audit():
     form.validate()  # a bad date shows its error and is left out of the filter
     page = search(form.action.data or None, (form.user.data or "").strip()[:80] or None,
                   None if form.since.errors else form.since.data, None if form.until.errors else form.until.data,
-                  page=request.args.get("page", 1, type=int))
+                  page=request.args.get("page", 1, type=db_id))
     arguments = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("accounts/audit.html", form=form, page=page, zone=display_zone(),
                            names=usernames(), arguments=arguments)

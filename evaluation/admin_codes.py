@@ -10,6 +10,7 @@ stops a reload of that response from issuing a second set.
 from __future__ import annotations
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
@@ -139,7 +140,7 @@ def void_batch(batch_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(f"批次 {batch_id} 已作废 {n} 个未使用的测评码 / Batch {batch_id}: {n} unused codes voided.", "info")
+        flash(_("批次 %(id)s 已作废 %(n)s 个未使用的测评码", id=batch_id, n=n), "info")
     return redirect(url_for(".evaluation_codes", evaluation_id=evaluation_id), code=303)
 
 

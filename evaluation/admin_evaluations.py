@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Optional
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from extensions import db
+from ids import db_id
 from models import Campaign, Evaluation, EvaluationStatus, Role, Unit
 
 from .bulk import (
@@ -56,7 +59,7 @@ def evaluation_or_404(evaluation_id: int) -> Evaluation:
 def scope_choices(campaign_id: int) -> list[tuple[str, str]]:
     """"All units" plus one choice per committee the user may see."""
     visible = visible_unit_ids(current_user)
-    everything = "全部单位 / All units" if visible is None else "我负责的全部单位 / All my units"
+    everything = _("全部单位") if visible is None else _("我负责的全部单位")
     return [("all", everything)] + [(f"c{c.id}", c.name) for c in committees(campaign_id, visible)]
 
 
@@ -79,7 +82,7 @@ def flash_errors(form) -> None:
     """Flash every form error (form-level and per field) as one message each."""
     for field_name, messages in form.errors.items():
         for message in messages:
-            flash(message if field_name != "ids" else "所选测评无效 / Invalid selection.", "error")
+            flash(str(message) if field_name != "ids" else _("所选测评无效"), "error")
 
 
 @bp.route("/campaigns/<int:campaign_id>/evaluations/new", methods=["GET", "POST"])
@@ -105,9 +108,10 @@ def new_evaluations(campaign_id: int):
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
-            flash(f"已建立 {result.created} 个测评,跳过 {result.skipped} 个已有该测评表的单位。"
-                  f" / {result.created} evaluations created; {result.skipped} units skipped "
-                  "(they already have one).", "info")
+            flash(_("已建立 %(created)s 个测评,跳过 %(skipped)s 个已有该测评表的单位。", created=result.created,
+                    skipped=result.skipped), "info")
+            if result.inactive:  # say so: otherwise the counts do not add up to the units listed
+                flash(_("另有 %(n)s 个已停用的单位未建立测评。", n=result.inactive), "info")
             return redirect(url_for(".evaluations", campaign_id=campaign_id, questionnaire=spec.questionnaire_key))
     return render_template("manage/new.html", campaign=campaign, form=form), (400 if form.errors else 200)
 
@@ -121,11 +125,11 @@ def evaluations(campaign_id: int):
     key = request.args.get("questionnaire")
     key = key if key in dict(keys) else None
     all_committees = committees(campaign_id)
-    committee_id = request.args.get("committee", type=int)
+    committee_id = request.args.get("committee", type=db_id)
     committee_id = committee_id if committee_id in {c.id for c in all_committees} else None
     form = ApplyForm()
-    form.target.choices = [("selected", "勾选的测评 / Ticked evaluations")] + [
-        (f"key:{k}", f"本活动全部「{title}」/ Every {k} evaluation") for k, title in keys]
+    form.target.choices = [("selected", _("勾选的测评"))] + [
+        (f"key:{k}", _("本活动全部「%(title)s」", title=title)) for k, title in keys]
     rows = manage_rows(campaign_id, key, committee_id)
     return render_template("manage/evaluations.html", campaign=campaign, rows=rows, form=form, keys=keys,
                            key=key, committees=all_committees, committee_id=committee_id)
@@ -139,7 +143,7 @@ def apply(campaign_id: int):
     form = ApplyForm()
     back = redirect(url_for(".evaluations", campaign_id=campaign_id,
                             questionnaire=request.form.get("questionnaire") or None,
-                            committee=request.form.get("committee", type=int)), code=303)
+                            committee=request.form.get("committee", type=db_id)), code=303)
     if not form.validate():
         flash_errors(form)
         return back
@@ -150,12 +154,12 @@ def apply(campaign_id: int):
         if form.action.data in ("open", "close"):
             status = EvaluationStatus.OPEN if form.action.data == "open" else EvaluationStatus.CLOSED
             n = set_status(campaign_id, ids, status)
-            verb = ("开启", "opened") if status is EvaluationStatus.OPEN else ("结束", "closed")
-            flash(f"已{verb[0]} {n} 个测评 / {n} evaluations {verb[1]}.", "info")
+            flash(ngettext("已开启 %(num)s 个测评", "已开启 %(num)s 个测评", n) if status is EvaluationStatus.OPEN
+                  else ngettext("已结束 %(num)s 个测评", "已结束 %(num)s 个测评", n), "info")
         else:
             double = {"on": True, "off": False}.get(form.paper_double_entry.data)
             n = change_rules(campaign_id, ids, form.threshold.data, form.min_ballots.data, double)
-            flash(f"已修改 {n} 个测评的规则 / Rules changed for {n} evaluations.", "info")
+            flash(ngettext("已修改 %(num)s 个测评的规则", "已修改 %(num)s 个测评的规则", n), "info")
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -7,6 +7,8 @@ lives in :mod:`evaluation.paper`.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -19,10 +21,9 @@ from .permissions import role_required
 from .services import ServiceError
 
 _MESSAGES = {
-    paper.Outcome.STORED: "测评票已保存 / Ballot stored.",
-    paper.Outcome.AWAITING_SECOND: "第一遍已录入,请另一位录入员录入第二遍后才计入 / First entry saved; it counts "
-                                   "once a different operator has entered it a second time.",
-    paper.Outcome.MISMATCH: "两遍录入不一致,请核对 / The two entries differ: reconcile them below.",
+    paper.Outcome.STORED: _l("测评票已保存"),
+    paper.Outcome.AWAITING_SECOND: _l("第一遍已录入,请另一位录入员录入第二遍后才计入"),
+    paper.Outcome.MISMATCH: _l("两遍录入不一致,请核对"),
 }
 
 
@@ -52,7 +53,7 @@ def paper_entry(evaluation_id: int):
             except ServiceError as error:
                 form.form_errors.append(str(error))
             else:
-                flash(_MESSAGES[result.outcome], "info" if result.outcome is not paper.Outcome.MISMATCH else "error")
+                flash(str(_MESSAGES[result.outcome]), "info" if result.outcome is not paper.Outcome.MISMATCH else "error")
                 if result.outcome is paper.Outcome.MISMATCH:
                     return redirect(url_for(".reconcile", entry_id=result.entry_id), code=303)
                 return redirect(url_for(".paper_entry", evaluation_id=evaluation_id), code=303)
@@ -85,7 +86,7 @@ def reconcile(entry_id: int):
             except ServiceError as error:
                 form.form_errors.append(str(error))
             else:
-                flash("核对完成,测评票已保存 / Reconciled: the ballot is stored.", "info")
+                flash(_("核对完成,测评票已保存"), "info")
                 return redirect(url_for(".paper_entry", evaluation_id=evaluation.id), code=303)
         status = 400
     else:
@@ -105,5 +106,5 @@ def discard(entry_id: int):
         abort(404)
     evaluation_or_404(pair.evaluation.id)
     evaluation_id = paper.discard(entry_id)
-    flash("已放弃这两遍录入,测评码仍未使用 / Both entries dropped; the code is still unused.", "info")
+    flash(_("已放弃这两遍录入,测评码仍未使用"), "info")
     return redirect(url_for(".paper_entry", evaluation_id=evaluation_id), code=303)

@@ -9,6 +9,8 @@ and the reason. Nothing is changed by a refused request.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from models import Questionnaire, Role
 from surveys.forms import ballot_form_class, field_name
@@ -22,12 +24,12 @@ from .services import ServiceError
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/admin")
 organiser_only = role_required(Role.ORGANISER)
-SAVED = "已保存 / Saved."
+SAVED = _l("已保存")
 
 
 @bp.context_processor
 def _labels():
-    """Chinese/English labels of item kinds and polarities for this blueprint's templates."""
+    """Translated labels of item kinds and polarities for this blueprint's templates."""
     return {"KIND_LABELS": KIND_LABELS, "POLARITY_LABELS": POLARITY_LABELS, "accepted_lines": accepted_lines}
 
 
@@ -40,7 +42,7 @@ def _frozen(error: service.FrozenError):
 @bp.errorhandler(edits.NotInQuestionnaire)
 def _not_here(error: edits.NotInQuestionnaire):
     """An item, scale or option id from another questionnaire (or none): 404 with the reason."""
-    return render_template("errors/error.html", code=404, title="页面不存在 / Not found", message=str(error)), 404
+    return render_template("errors/error.html", code=404, title=_("页面不存在"), message=str(error)), 404
 
 
 def _load(questionnaire_id: int, edit: bool = False) -> Questionnaire:
@@ -91,7 +93,7 @@ def copy(questionnaire_id: int):
         except ServiceError as error:
             form.key.errors.append(str(error))
         else:
-            flash(f"已复制为 {created.key} 第 1 版 / Copied to {created.key}, version 1.", "success")
+            flash(_("已复制为 %(key)s 第 1 版", key=created.key), "success")
             return redirect(url_for(".show", questionnaire_id=created.id))
     return render_template("questionnaires/copy.html", q=source, form=form), (400 if form.errors else 200)
 
@@ -105,8 +107,7 @@ def new_version(questionnaire_id: int):
         created = service.new_version(source)
     except ServiceError as error:
         return _show_page(source, problem=str(error), status=400)
-    flash(f"已建立第 {created.version} 版,新建的测评将使用它。 / Version {created.version} created; "
-          "new evaluations will use it.", "success")
+    flash(_("已建立第 %(n)s 版,新建的测评将使用它。", n=created.version), "success")
     return redirect(url_for(".show", questionnaire_id=created.id))
 
 
@@ -122,7 +123,7 @@ def meta(questionnaire_id: int):
         service.update_meta(questionnaire, form.title.data, form.intro.data, form.pass_mark.data)
     except ServiceError as error:
         return _show_page(questionnaire, problem=str(error), status=400, meta_form=form)
-    flash(SAVED, "success")
+    flash(str(SAVED), "success")
     return redirect(url_for(".show", questionnaire_id=questionnaire_id))
 
 
@@ -140,7 +141,7 @@ def item_action(questionnaire_id: int):
         raise
     except ServiceError as error:
         return _show_page(questionnaire, problem=str(error), status=400)
-    flash("已删除题目 / Item deleted." if verb == "delete" else "已调整顺序 / Order changed.", "success")
+    flash(_("已删除题目") if verb == "delete" else _("已调整顺序"), "success")
     return redirect(url_for(".show", questionnaire_id=questionnaire_id))
 
 
@@ -172,7 +173,7 @@ def item(questionnaire_id: int, item_id: int | None = None):
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
-            flash(SAVED, "success")
+            flash(str(SAVED), "success")
             return redirect(url_for(".show", questionnaire_id=questionnaire_id))
     return render_template("questionnaires/item.html", q=questionnaire, item=existing, form=form,
                            quiz=is_quiz(questionnaire)), (400 if form.errors else 200)
@@ -200,7 +201,7 @@ def scale(questionnaire_id: int, scale_id: int):
         except ServiceError as error:
             problem = str(error)
         else:
-            flash(SAVED, "success")
+            flash(str(SAVED), "success")
             return redirect(url_for(".scale", questionnaire_id=questionnaire_id, scale_id=scale_id))
     return render_template("questionnaires/scale.html", q=questionnaire, scale=found, items=items, form=form,
                            quiz=is_quiz(questionnaire), problem=problem), 400
@@ -229,4 +230,4 @@ def _first_error(form) -> str:
         elif errors:
             yield str(errors)
 
-    return next(walk(form.errors), "提交的内容无效。 / The form is not valid.")
+    return next(walk(form.errors), _("提交的内容无效。"))

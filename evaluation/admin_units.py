@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Optional
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from extensions import csrf, db
+from ids import db_id
 from models import Campaign, RaterGroup, Role, Unit, UnitKind
 
 from . import import_store
@@ -34,7 +37,9 @@ def _labels() -> dict:
 
 def _chosen_campaign() -> Optional[Campaign]:
     """The campaign of ``?campaign=ID`` (404 if unknown), else the newest, else None."""
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = request.args.get("campaign", type=db_id)
+    if campaign_id is None and request.args.get("campaign", "").strip().isdigit():
+        abort(404)  # a number no campaign can have (0, or past the id column)
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
@@ -77,7 +82,7 @@ def new_campaign():
         except ServiceError as error:
             form.name.errors.append(str(error))
         else:
-            flash(f"已建立活动“{campaign.name}” / Campaign created.", "info")
+            flash(_("已建立活动“%(name)s”", name=campaign.name), "info")
             return redirect(url_for("units.units", campaign=campaign.id))
     return _list_page(_chosen_campaign(), campaign_form=form, status=400)
 
@@ -137,8 +142,8 @@ def import_confirm(token: str):
         flash(str(error), "error")
         return redirect(url_for("units.import_preview", token=token))
     import_store.discard(token)
-    flash(f"已导入 {summary.created} 个单位,{summary.unchanged} 个已存在未变 / Imported {summary.created} units; "
-          f"{summary.unchanged} already present.", "info")
+    flash(_("已导入 %(created)s 个单位,%(unchanged)s 个已存在未变", created=summary.created,
+            unchanged=summary.unchanged), "info")
     return redirect(url_for("units.units", campaign=payload["campaign_id"]))
 
 
@@ -156,10 +161,10 @@ def edit(unit_id: int):
         except ServiceError as error:
             form.kind.errors.append(str(error))
         else:
-            flash("已保存 / Saved.", "info")
+            flash(_("已保存"), "info")
             return redirect(url_for("units.units", campaign=unit.campaign_id))
     move_form = MoveForm(formdata=None, parent=unit.parent_id or 0)
-    move_form.parent.choices = [(0, "(无上级,位于顶层)/ (top of the tree)")] + parent_choices(unit)
+    move_form.parent.choices = [(0, _("(无上级,位于顶层)"))] + parent_choices(unit)
     return render_template("units/edit.html", unit=unit, form=form, move_form=move_form), \
         (400 if form.errors else 200)
 
@@ -169,13 +174,17 @@ def edit(unit_id: int):
 def move(unit_id: int):
     """Hang a unit under another parent (0 or empty: the top)."""
     unit = _unit_or_404(unit_id)
-    parent_id = request.form.get("parent", type=int) or None
+    parent_id = request.form.get("parent", type=db_id)
+    if parent_id is None and request.form.get("parent", "").strip() not in ("", "0"):
+        # A forged parent must not read as "the top" and move the unit there.
+        flash(_("上级单位不存在"), "error")
+        return redirect(url_for("units.edit", unit_id=unit.id))
     try:
         move_unit(unit.id, parent_id)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("units.edit", unit_id=unit.id))
-    flash("已移动 / Moved.", "info")
+    flash(_("已移动"), "info")
     return redirect(url_for("units.units", campaign=unit.campaign_id))
 
 
@@ -190,8 +199,8 @@ def active(unit_id: int):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash((f"已启用 {changed} 个单位 / Reactivated {changed} unit(s)." if wanted else
-               f"已停用 {changed} 个单位 / Deactivated {changed} unit(s)."), "info")
+        flash(ngettext("已启用 %(num)s 个单位", "已启用 %(num)s 个单位", changed) if wanted
+              else ngettext("已停用 %(num)s 个单位", "已停用 %(num)s 个单位", changed), "info")
     return redirect(url_for("units.units", campaign=unit.campaign_id))
 
 
@@ -218,9 +227,9 @@ def group_add():
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash("已添加测评主体 / Rater group added.", "info")
+            flash(_("已添加测评主体"), "info")
     else:
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("units.groups", campaign=campaign.id))
 
 
@@ -238,7 +247,7 @@ def group_update(group_id: int):
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash("已保存 / Saved.", "info")
+            flash(_("已保存"), "info")
     else:
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("units.groups", campaign=group.campaign_id))

@@ -7,6 +7,8 @@ beside the items that answer it, closing the loop.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
@@ -27,8 +29,8 @@ def _form(unit, item=None) -> RectificationForm:
     """The item form with the unit's make-up decisions as link choices (default: the newest)."""
     makeups = rectification.unit_makeups(unit.id)
     form = RectificationForm(obj=item)  # a POST fills it from request.form
-    form.makeup_id.choices = [(0, "无 / none")] + [
-        (m.id, f"补课决定 #{m.id}({m.decided_at.date().isoformat()})") for m in makeups]
+    form.makeup_id.choices = [(0, _("无"))] + [
+        (m.id, _("补课决定 #%(id)s(%(day)s)", id=m.id, day=format_date(m.decided_at.date()))) for m in makeups]
     if item is None and makeups and not form.is_submitted():
         form.makeup_id.data = makeups[0].id
     elif form.makeup_id.data is None:  # no link stored, or the field was not posted (no make-ups)
@@ -72,7 +74,7 @@ def rectification_create(unit_id: int):
     except ServiceError as error:
         form.project.errors.append(str(error))
         return _unit_page(unit, form, 400)
-    flash("已添加整改项目 / Item added.", "info")
+    flash(_("已添加整改项目"), "info")
     return redirect(url_for("work.rectification_unit", unit_id=unit.id))
 
 
@@ -104,7 +106,7 @@ def rectification_update(item_id: int):
         except ServiceError as error:
             form.project.errors.append(str(error))
         else:
-            flash("已保存 / Saved.", "info")
+            flash(_("已保存"), "info")
             return redirect(url_for("work.rectification_unit", unit_id=item.unit_id))
     return render_template("work/rectification_edit.html", item=item, unit=item.unit, form=form), 400
 
@@ -116,7 +118,7 @@ def rectification_delete(item_id: int):
     item = _item_or_404(item_id)
     unit_id = item.unit_id
     rectification.delete(item, current_user)
-    flash("已删除 / Deleted.", "info")
+    flash(_("已删除"), "info")
     return redirect(url_for("work.rectification_unit", unit_id=unit_id))
 
 

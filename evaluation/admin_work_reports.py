@@ -7,6 +7,7 @@ per-item figures only when the review has enough ballots to be judged (rule 6).
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import csrf, db
@@ -59,8 +60,7 @@ def report_submit(unit_id: int):
     except ServiceError as error:
         form.text.errors.append(str(error))
         return _unit_page(unit, form, 400)
-    flash(f"已提交第 {report.round} 轮报告并建立评议测评 / Round {report.round} submitted; its review "
-          "evaluation is ready for codes.", "info")
+    flash(_("已提交第 %(round)s 轮报告并建立评议测评", round=report.round), "info")
     return redirect(url_for("work.report", report_id=report.id))
 
 
@@ -110,8 +110,7 @@ def report_verdict(report_id: int):
         flash(str(error), "error")
         return redirect(url_for("work.report", report_id=item.id))
     if item.verdict == "passed":
-        flash("报告已通过 / The report passed.", "info")
+        flash(_("报告已通过"), "info")
     else:
-        flash("报告已退回,单位修改后提交新一轮 / The report was returned; the revised text starts the next "
-              "round.", "info")
+        flash(_("报告已退回,单位修改后提交新一轮"), "info")
     return redirect(url_for("work.unit_reports", unit_id=item.unit_id))

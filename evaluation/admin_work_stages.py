@@ -7,6 +7,7 @@ everyone reads the campaign's progress chart, a liaison for their own units.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
@@ -42,7 +43,7 @@ def stages_standard(campaign_id: int):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash("已按标准安排建立三个阶段、六个环节 / The three stages and six steps are set up.", "info")
+        flash(_("已按标准安排建立三个阶段、六个环节"), "info")
     return redirect(url_for("work.stages_page", campaign_id=campaign.id))
 
 
@@ -60,9 +61,9 @@ def stage_edit(stage_id: int):
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash("已保存 / Saved.", "info")
+            flash(_("已保存"), "info")
     else:
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("work.stages_page", campaign_id=stage.campaign_id))
 
 
@@ -87,17 +88,17 @@ def unit_step(unit_id: int, step_id: int):
         abort(404)
     form = StepForm()
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     elif form.undo.data:
         stages.clear_done(unit, step, current_user)
-        flash(f"已撤销“{step.name}” / Completion withdrawn.", "info")
+        flash(_("已撤销“%(step)s”", step=step.name), "info")
     else:
         try:
             stages.set_done(unit, step, form.done_on.data or local_today(), form.note.data, current_user)
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash(f"“{step.name}”已完成 / Step marked done.", "info")
+            flash(_("“%(step)s”已完成", step=step.name), "info")
     return redirect(url_for("work.unit_steps", unit_id=unit.id))
 
 
@@ -139,7 +140,7 @@ def lookback_save(unit_id: int, kind: str):
         flash(str(error), "error")
         return _lookback_page(unit, kind, form, 400)
     if row.completed_on:
-        flash(f"{lookback.LOOKBACKS[kind]['title']}已完成 / Checklist completed.", "info")
+        flash(_("%(title)s已完成", title=lookback.LOOKBACKS[kind]["title"]), "info")
     else:
-        flash("已保存,尚有未回答的问题 / Saved; some questions are still unanswered.", "info")
+        flash(_("已保存,尚有未回答的问题"), "info")
     return redirect(url_for("work.unit_steps", unit_id=unit.id))

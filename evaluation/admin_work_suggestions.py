@@ -6,9 +6,11 @@ another unit is answered 404, as if it did not exist.
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
+from ids import db_id
 from models import Role, Suggestion
 
 from . import suggestions
@@ -23,7 +25,7 @@ def _filters() -> dict:
     """The list's filters from the query string (bad values mean "all")."""
     status = request.args.get("status")
     category = request.args.get("category")
-    return {"unit_id": request.args.get("unit", type=int),
+    return {"unit_id": request.args.get("unit", type=db_id),
             "status": status if status in suggestions.STATUSES else None,
             "category": category if category in suggestions.CATEGORIES else None}
 
@@ -34,7 +36,7 @@ def suggestions_list(campaign_id: int):
     """Suggestions of the campaign (the user's units), newest day first, with moderation buttons."""
     campaign = campaign_or_404(campaign_id)
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=db_id))
     rows, has_next = suggestions.listing(campaign_id, scope(), page=page, **filters)
     return render_template("work/suggestions.html", campaign=campaign, rows=rows, has_next=has_next, page=page,
                            filters=filters, units=unit_choices(campaign_id),
@@ -69,6 +71,6 @@ def suggestions_csv(campaign_id: int):
     chunks = suggestions.export_chunks(campaign_id, scope(), **filters)
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = content_disposition(
-        f"campaign-{campaign_id}-suggestions.csv", f"{campaign.name}-征求意见.csv")
+        f"campaign-{campaign_id}-suggestions.csv", _("%(campaign)s-征求意见.csv", campaign=campaign.name))
     response.headers["Cache-Control"] = "no-store"
     return response

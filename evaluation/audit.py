@@ -13,46 +13,48 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
 from models import AuditLog
 
-# Actions and their labels for the audit page (Chinese / English).
+# Actions and their labels for the audit page; rows store the key, the label is translated when shown.
 ACTIONS = {
-    "sign_in": "登录 / sign-in",
-    "sign_in_failed": "登录失败 / failed sign-in",
-    "sign_out": "退出 / sign-out",
-    "password_change": "修改密码 / password change",
-    "user_create": "建立账号 / account created",
-    "user_edit": "修改账号 / account changed",
-    "campaign_create": "建立活动 / campaign created",
-    "token_create": "建立 API 令牌 / API token created",
-    "units_import": "导入单位 / units imported",
-    "unit_edit": "修改单位 / unit edited",
-    "groups_edit": "修改测评主体 / rater groups edited",
-    "questionnaire_edit": "修改测评表 / questionnaire edited",
-    "evaluations_create": "建立测评 / evaluations created",
-    "evaluation_open": "开启测评 / evaluation opened",
-    "evaluation_close": "结束测评 / evaluation closed",
-    "threshold_change": "修改阈值 / threshold changed",
-    "codes_issue": "发放测评码 / codes issued",
-    "codes_void": "作废测评码 / codes voided",
-    "paper_entry": "录入纸质票 / paper ballot keyed in",
-    "paper_reconcile": "核对纸质票 / paper ballot reconciled",
-    "makeup_decide": "决定补课 / make-up decided",
-    "export": "导出 / export",
-    "suggestion_moderate": "审核意见建议 / suggestion moderated",
-    "report_submit": "提交分析检查报告 / analysis report submitted",
-    "report_verdict": "评定分析检查报告 / report verdict recorded",
-    "rectification_save": "保存整改项目 / rectification item saved",
-    "rectification_delete": "删除整改项目 / rectification item deleted",
-    "stages_create": "建立阶段与环节 / stages and steps created",
-    "stage_edit": "修改阶段 / stage edited",
-    "step_done": "环节完成 / step marked done",
-    "step_undone": "撤销环节完成 / step completion withdrawn",
-    "lookback_save": "保存回头看 / look-back checklist saved",
+    "sign_in": _l("登录"),
+    "sign_in_failed": _l("登录失败"),
+    "sign_out": _l("退出"),
+    "password_change": _l("修改密码"),
+    "user_create": _l("建立账号"),
+    "user_edit": _l("修改账号"),
+    "campaign_create": _l("建立活动"),
+    "token_create": _l("建立 API 令牌"),
+    "units_import": _l("导入单位"),
+    "unit_edit": _l("修改单位"),
+    "groups_edit": _l("修改测评主体"),
+    "questionnaire_edit": _l("修改测评表"),
+    "evaluations_create": _l("建立测评"),
+    "evaluation_open": _l("开启测评"),
+    "evaluation_close": _l("结束测评"),
+    "threshold_change": _l("修改阈值"),
+    "codes_issue": _l("发放测评码"),
+    "codes_void": _l("作废测评码"),
+    "paper_entry": _l("录入纸质票"),
+    "paper_reconcile": _l("核对纸质票"),
+    "makeup_decide": _l("决定补课"),
+    "export": _l("导出"),
+    "suggestion_moderate": _l("审核意见建议"),
+    "report_submit": _l("提交分析检查报告"),
+    "report_verdict": _l("评定分析检查报告"),
+    "rectification_save": _l("保存整改项目"),
+    "rectification_delete": _l("删除整改项目"),
+    "stages_create": _l("建立阶段与环节"),
+    "stage_edit": _l("修改阶段"),
+    "step_done": _l("环节完成"),
+    "step_undone": _l("撤销环节完成"),
+    "lookback_save": _l("保存回头看"),
+    "tallies_rebuild": _l("按测评票重建计票"),
 }
 
 

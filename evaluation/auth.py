@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -38,10 +40,8 @@ def _failed(response) -> bool:
 class LoginForm(FlaskForm):
     """Username and password; both bounded so a huge field cannot cost a hash."""
 
-    username = StringField("用户名 / Username", validators=[InputRequired("请输入用户名 / Enter your username."),
-                                                            Length(max=80), NoControlChars()])
-    password = PasswordField("密码 / Password", validators=[InputRequired("请输入密码 / Enter your password."),
-                                                           Length(max=200)])
+    username = StringField(_l("用户名"), validators=[InputRequired(_l("请输入用户名")), Length(max=80), NoControlChars()])
+    password = PasswordField(_l("密码"), validators=[InputRequired(_l("请输入密码")), Length(max=200)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -82,7 +82,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         record("sign_in_failed", f"账号 {username[:80]}", ip=request.remote_addr)
         db.session.commit()
-        form.password.errors.append("用户名或密码错误 / Wrong username or password.")
+        form.password.errors.append(_("用户名或密码错误"))
     return render_template("evaluation/login.html", form=form), (400 if form.errors else 200)
 
 

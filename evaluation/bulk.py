@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (
@@ -63,14 +65,14 @@ def committees(campaign_id: int, visible: Optional[set[int]] = None) -> list[Uni
     return [u for u in db.session.scalars(query) if visible is None or u.id in visible]
 
 
-def scope_unit_ids(campaign_id: int, committee_id: Optional[int] = None) -> list[int]:
-    """Active units of kind "unit" in the campaign, or only those below one committee."""
+def scope_unit_ids(campaign_id: int, committee_id: Optional[int] = None, active: bool = True) -> list[int]:
+    """Active (or, with ``active=False``, deactivated) units of kind "unit" in the campaign, or below one committee."""
     query = select(Unit.id).where(Unit.campaign_id == campaign_id, Unit.kind == UnitKind.UNIT,
-                                  Unit.active.is_(True)).order_by(Unit.code, Unit.id)
+                                  Unit.active.is_(active)).order_by(Unit.code, Unit.id)
     if committee_id is not None:
         committee = db.session.get(Unit, committee_id)
         if committee is None or committee.campaign_id != campaign_id or committee.kind is not UnitKind.COMMITTEE:
-            raise ServiceError("所选党(工)委不属于本活动 / That committee is not part of this campaign.")
+            raise ServiceError(_("所选党(工)委不属于本活动"))
         query = query.where(Unit.id.in_(subtree_ids(committee_id)))
     return list(db.session.scalars(query))
 
@@ -93,28 +95,29 @@ class BulkSpec:
 
 @dataclass
 class BulkResult:
-    """How many evaluations were created and how many units were skipped (already had one)."""
+    """How many evaluations were created, units skipped (already had one) and deactivated units left out."""
 
     created: int
     skipped: int
     evaluation_ids: list[int] = field(default_factory=list)
+    inactive: int = 0
 
 
 def _check_rules(threshold: Optional[float], min_ballots: Optional[int]) -> None:
     if threshold is not None and not 0.0 < threshold <= 1.0:
-        raise ServiceError("阈值须大于 0 且不超过 100% / The threshold must be above 0 and at most 100%.")
+        raise ServiceError(_("阈值须大于 0 且不超过 100%"))
     if min_ballots is not None and min_ballots < 1:
-        raise ServiceError("最低有效票数至少为 1 / Minimum ballots must be at least 1.")
+        raise ServiceError(_("最低有效票数至少为 1"))
 
 
 def _campaign_groups(campaign_id: int, group_ids: Sequence[int]) -> list[int]:
     wanted = list(dict.fromkeys(group_ids))
     if not wanted:
-        raise ServiceError("请至少选择一个测评主体 / Choose at least one rater group.")
+        raise ServiceError(_("请至少选择一个测评主体"))
     found = set(db.session.scalars(select(RaterGroup.id).where(RaterGroup.campaign_id == campaign_id,
                                                                 RaterGroup.id.in_(wanted))))
     if found != set(wanted):
-        raise ServiceError("所选测评主体不属于本活动 / A chosen rater group is not part of this campaign.")
+        raise ServiceError(_("所选测评主体不属于本活动"))
     return wanted
 
 
@@ -129,17 +132,40 @@ def create_evaluations(spec: BulkSpec) -> BulkResult:
     """Create the evaluations of ``spec`` in one transaction; units that already have one are skipped."""
     questionnaire = latest(spec.questionnaire_key)
     if questionnaire is None:
-        raise ServiceError("测评表不存在 / No such questionnaire.")
+        raise ServiceError(_("测评表不存在"))
     _check_rules(spec.threshold, spec.min_ballots)
     if spec.opens_at and spec.closes_at and spec.closes_at <= spec.opens_at:
-        raise ServiceError("结束时间须晚于开始时间 / The window must close after it opens.")
+        raise ServiceError(_("结束时间须晚于开始时间"))
     group_ids = _campaign_groups(spec.campaign_id, spec.group_ids)
     units = scope_unit_ids(spec.campaign_id, spec.committee_id)
     if not units:
-        raise ServiceError("所选范围内没有单位 / There are no units in that scope.")
+        raise ServiceError(_("所选范围内没有单位"))
+    inactive = len(scope_unit_ids(spec.campaign_id, spec.committee_id, active=False))
     existing = existing_unit_ids(spec.campaign_id, spec.questionnaire_key)
     todo = [u for u in units if u not in existing]
     status = EvaluationStatus.OPEN if spec.open_now else EvaluationStatus.DRAFT
+    try:
+        ids = _insert(spec, questionnaire, todo, group_ids, status)
+    except IntegrityError:
+        # uq_evaluation_first_round: another organiser's bulk create committed some of these units
+        # after we read ``existing``. Nothing of ours is kept; a retry skips the units now taken.
+        db.session.rollback()
+        raise ServiceError(_("其他组织者刚刚为部分单位建立了同一测评表的测评,本次未建立任何测评。"
+                             "请重新提交:已有该测评的单位会被跳过。")) from None
+    target = f"campaign:{spec.campaign_id}"
+    audit.record("evaluations_create", target, questionnaire=questionnaire.key, version=questionnaire.version,
+                 created=len(ids), skipped=len(units) - len(todo), inactive=inactive, committee_id=spec.committee_id,
+                 group_ids=group_ids, threshold=spec.threshold, min_ballots=spec.min_ballots,
+                 paper_double_entry=spec.paper_double_entry, opened=spec.open_now)
+    if spec.open_now and ids:
+        audit.record("evaluation_open", target, count=len(ids), evaluation_ids=ids)
+    db.session.commit()
+    return BulkResult(created=len(ids), skipped=len(units) - len(todo), evaluation_ids=ids, inactive=inactive)
+
+
+def _insert(spec: BulkSpec, questionnaire: Questionnaire, todo: list[int], group_ids: list[int],
+            status: EvaluationStatus) -> list[int]:
+    """Insert the evaluations of ``todo`` and their rater groups (not committed); their ids."""
     ids: list[int] = []
     if todo:
         # One INSERT … RETURNING for all rows. The ids are not needed in order (every evaluation gets
@@ -154,15 +180,7 @@ def create_evaluations(spec: BulkSpec) -> BulkResult:
                            [{"evaluation_id": e, "rater_group_id": g} for e in ids for g in group_ids])
         if spec.open_now:
             questionnaire.frozen = True
-    target = f"campaign:{spec.campaign_id}"
-    audit.record("evaluations_create", target, questionnaire=questionnaire.key, version=questionnaire.version,
-                 created=len(ids), skipped=len(units) - len(todo), committee_id=spec.committee_id,
-                 group_ids=group_ids, threshold=spec.threshold, min_ballots=spec.min_ballots,
-                 paper_double_entry=spec.paper_double_entry, opened=spec.open_now)
-    if spec.open_now and ids:
-        audit.record("evaluation_open", target, count=len(ids), evaluation_ids=ids)
-    db.session.commit()
-    return BulkResult(created=len(ids), skipped=len(units) - len(todo), evaluation_ids=ids)
+    return ids
 
 
 def select_ids(campaign_id: int, ids: Sequence[int] = (), questionnaire_key: Optional[str] = None) -> list[int]:
@@ -175,7 +193,7 @@ def select_ids(campaign_id: int, ids: Sequence[int] = (), questionnaire_key: Opt
         query = query.where(Evaluation.id.in_(list(ids)))
     found = list(db.session.scalars(query))
     if not found:
-        raise ServiceError("请先勾选测评 / Select at least one evaluation.")
+        raise ServiceError(_("请先勾选测评"))
     return found
 
 
@@ -213,14 +231,13 @@ def change_rules(campaign_id: int, ids: Sequence[int], threshold: Optional[float
     values = {name: value for name, value in (("threshold", threshold), ("min_ballots", min_ballots),
                                               ("paper_double_entry", paper_double_entry)) if value is not None}
     if not values:
-        raise ServiceError("请填写要修改的阈值、最低票数或双人录入 / Enter a threshold, minimum ballots or "
-                           "double-entry setting to change.")
+        raise ServiceError(_("请填写要修改的阈值、最低票数或双人录入"))
     rows = db.session.execute(select(Evaluation.id, Evaluation.threshold, Evaluation.min_ballots,
                                      Evaluation.paper_double_entry)
                               .where(Evaluation.campaign_id == campaign_id, Evaluation.id.in_(list(ids)))
                               .order_by(Evaluation.id)).all()
     if not rows:
-        raise ServiceError("请先勾选测评 / Select at least one evaluation.")
+        raise ServiceError(_("请先勾选测评"))
     db.session.execute(update(Evaluation).where(Evaluation.id.in_([r.id for r in rows])).values(**values)
                        .execution_options(synchronize_session=False))
     audit.record("threshold_change", f"campaign:{campaign_id}", count=len(rows), new=values,

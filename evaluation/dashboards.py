@@ -9,17 +9,19 @@ from __future__ import annotations
 from typing import Optional
 
 import pandas as pd
-from sqlalchemy import func, select
+from flask_babel import get_locale, gettext
+from sqlalchemy import case, func, select
 
 import analysis
 from analysis.documents import results_document
 from analysis.figures import heatmap_figure, option_shares_figure, ranking_figure
 from extensions import db
 from models import (
-    Answer, Ballot, BallotCode, CodeStatus, Evaluation, Item, ItemKind, MakeUp, Option, RaterGroup,
+    Answer, Ballot, BallotCode, BallotTally, CodeBatch, CodeStatus, Evaluation, Item, ItemKind, MakeUp, Option,
+    RaterGroup,
 )
 
-from .results import Frames, campaign_evaluation_ids, load_frames
+from .results import Frames, campaign_evaluation_ids, evaluation_id_source, load_frames
 
 
 def figure_json(fig) -> str:
@@ -42,14 +44,26 @@ def restrict(frames: Frames, group_id: Optional[int] = None, unit_ids: Optional[
 
 
 def turnout(evaluation_ids: list[int]) -> pd.DataFrame:
-    """Codes issued (not voided) and used per evaluation: one grouped query."""
-    rows = db.session.execute(
-        select(BallotCode.evaluation_id,
-               func.count().label("issued"),
-               func.sum((BallotCode.status == CodeStatus.USED).cast(db.Integer)).label("used"))
-        .where(BallotCode.evaluation_id.in_(evaluation_ids), BallotCode.status != CodeStatus.VOID)
-        .group_by(BallotCode.evaluation_id)
-    ).all()
+    """Codes issued (not voided) and used per evaluation, without reading every code.
+
+    used: the evaluation's ballots (``ballot_tally``) — a code turns used in the
+    very transaction that stores its one ballot (surveys/ballots.py), and only
+    then. issued: the batches' sizes; a voided batch keeps only the codes used
+    before it was voided (``void_batch`` voids the unused ones), counted by batch
+    from ``ballot_code``'s batch index for voided batches only.
+    """
+    ids = evaluation_id_source(evaluation_ids)
+    used_in_voided = (select(func.count()).select_from(BallotCode)
+                      .where(BallotCode.batch_id == CodeBatch.id, BallotCode.status == CodeStatus.USED)
+                      .scalar_subquery())
+    issued = dict(db.session.execute(
+        select(CodeBatch.evaluation_id,
+               func.sum(case((CodeBatch.voided_at.is_(None), CodeBatch.count), else_=used_in_voided)))
+        .where(CodeBatch.evaluation_id.in_(ids)).group_by(CodeBatch.evaluation_id)).all())
+    used = dict(db.session.execute(
+        select(BallotTally.evaluation_id, func.sum(BallotTally.n))
+        .where(BallotTally.evaluation_id.in_(ids)).group_by(BallotTally.evaluation_id)).all())
+    rows = [(e, issued.get(e, 0), used.get(e, 0)) for e in sorted(set(issued) | set(used))]
     frame = pd.DataFrame(rows, columns=["evaluation_id", "issued", "used"])
     return frame.astype({"issued": "int64", "used": "int64"})
 
@@ -84,16 +98,19 @@ def results_for(evaluation_ids: list[int]) -> tuple[Frames, pd.DataFrame]:
 
 def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = None,
                       group_id: Optional[int] = None, visible: Optional[set[int]] = None) -> dict:
-    """Ranking, heatmap, make-up list, turnout and committee roll-up for one questionnaire."""
-    ids = campaign_evaluation_ids(campaign_id, key)
-    frames = load_frames(ids)
+    """Ranking, heatmap, make-up list, turnout and committee roll-up for one questionnaire.
+
+    Plain data only (frames, records, strings), so that it can be stored in a
+    cache (:mod:`evaluation.overview_cache`); ``*_rows`` are the tables ready to print.
+    """
+    frames = load_frames(campaign_evaluation_ids(campaign_id, key))
     unit_ids = visible
     if committee_id is not None:
         in_committee = set(frames.units.loc[frames.units["committee_id"] == committee_id, "unit_id"])
         unit_ids = in_committee if unit_ids is None else unit_ids & in_committee
     frames = restrict(frames, group_id, unit_ids)
-    units = analysis.unit_results(*frames.args())
     items = analysis.item_results(*frames.args())
+    units = analysis.unit_results(*frames.args(), per_item=items)
     shown_ids = [int(i) for i in units["evaluation_id"]]
     units = units.merge(turnout(shown_ids), on="evaluation_id", how="left").fillna({"issued": 0, "used": 0})
     # A second-round (make-up) evaluation that still fails cannot be sent to make up again.
@@ -101,20 +118,61 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     units["is_followup"] = units["evaluation_id"].isin(followups)
     units = units.sort_values(["overall_rate", "unit"], ascending=[False, True], na_position="last")
     heat_items = items if visible is None else items[items["judged"]]
+    committees = analysis.committee_rollup(units) if len(units) else pd.DataFrame()
+    makeup = units[units["needs_makeup"]]
     return {
         "units": units,
         "items": items,
-        "committees": analysis.committee_rollup(units) if len(units) else pd.DataFrame(),
-        "makeup": units[units["needs_makeup"]],
-        "rounds": makeup_rounds(shown_ids),
+        "committees": committees,
+        "makeup": makeup,
+        "unit_rows": units.to_dict("records"),
+        "makeup_rows": makeup.to_dict("records"),
+        "committee_rows": committees.to_dict("records"),
+        "heat_table": heatmap_table(items),
+        "rounds": [_plain_round(r) for r in makeup_rounds(shown_ids)],
         "threshold": float(frames.evaluations["threshold"].iloc[0]) if len(frames.evaluations) else 0.6,
-        "ranking_json": figure_json(ranking_figure(units)) if len(units) else None,
-        "heatmap_json": figure_json(heatmap_figure(heat_items)) if len(heat_items) else None,
+        "ranking_json": figure_json(ranking_figure(units, translate=gettext, reason_column=reason_column()))
+        if len(units) else None,
+        "heatmap_json": figure_json(heatmap_figure(heat_items, translate=gettext)) if len(heat_items) else None,
         "committee_choices": frames_committees(load_units_only(campaign_id)),
-        "group_choices": list(db.session.execute(
+        "group_choices": [tuple(r) for r in db.session.execute(
             select(RaterGroup.id, RaterGroup.name).where(RaterGroup.campaign_id == campaign_id)
-            .order_by(RaterGroup.id)).all()),
+            .order_by(RaterGroup.id))],
     }
+
+
+def reason_column() -> str:
+    """The unit results' reason column in the reader's language (``reason_zh`` or ``reason_en``)."""
+    return "reason_en" if str(get_locale()) == "en" else "reason_zh"
+
+
+def heatmap_table(items: pd.DataFrame) -> dict:
+    """The heatmap's numbers as plain rows, computed once instead of filtered per cell in the template.
+
+    ``columns``: (item_id, position, text) by position; ``rows``: one per
+    evaluation in id order with ``unit``, ``judged`` (liaisons see judged rows
+    only) and ``cells``: (rate or None, below threshold) per column.
+    """
+    if not len(items):
+        return {"columns": [], "rows": []}
+    texts = items.drop_duplicates("item_id").sort_values("position")
+    columns = [(int(t.item_id), t.position, t.text) for t in texts.itertuples()]
+    cells: dict[tuple[int, int], tuple] = {}
+    for ev, item, rate, below in zip(items["evaluation_id"], items["item_id"], items["rate"],
+                                     items["unsatisfactory"]):
+        cells.setdefault((int(ev), int(item)), (rate, bool(below)))  # the first row, as before
+    first = items.drop_duplicates("evaluation_id").sort_values("evaluation_id")
+    rows = [{"evaluation_id": int(r.evaluation_id), "unit": r.unit, "judged": bool(r.judged),
+             "cells": [cells.get((int(r.evaluation_id), c[0]), (None, False)) for c in columns]}
+            for r in first.itertuples()]
+    return {"columns": columns, "rows": rows}
+
+
+def _plain_round(row: dict) -> dict:
+    """A make-up round with its decision as plain values (no ORM object may enter a cache)."""
+    decision = row["decision"]
+    return {**row, "decision": {"id": decision.id, "unit_id": decision.unit_id,
+                                "followup_id": decision.followup_id, "unit": {"name": decision.unit.name}}}
 
 
 def load_units_only(campaign_id: int) -> pd.DataFrame:
@@ -171,7 +229,7 @@ def unit_detail(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     if document["items"]:
         fig = option_shares_figure(frames.counts, frames.items, frames.groups, evaluation_id=evaluation.id,
                                    unit_id=evaluation.unit_id, unit_name=evaluation.unit.name,
-                                   options=options_frame(evaluation.questionnaire_id))
+                                   options=options_frame(evaluation.questionnaire_id), translate=gettext)
     followup = db.session.scalar(select(Evaluation).where(Evaluation.previous_id == evaluation.id))
     linked = [e for e in (db.session.get(Evaluation, evaluation.previous_id) if evaluation.previous_id else None,
                           followup) if e is not None]

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from flask import Blueprint, Response, abort, request, stream_with_context
+from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis.exports import csv_chunks, neutralise
@@ -30,6 +31,7 @@ from models import Answer, Ballot, Campaign, Evaluation, Item, Option, Questionn
 
 from .permissions import role_required
 from .results import ResultsNotFound, campaign_document, evaluation_document
+from .services import N_
 
 bp = Blueprint("exports", __name__, url_prefix="/admin")
 
@@ -110,9 +112,14 @@ def ballot_csv_chunks(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[s
         yield buffer.getvalue()
 
 
-#: The columns before the items in the raw ballots workbook, with their header labels.
-BALLOT_SHEET_COLUMNS = ["测评票 ballot_id", "测评编号 evaluation_id", "单位 unit", "测评主体 group",
-                        "提交日期 submitted_on"]
+#: The columns before the items in the raw ballots workbook, with their header labels (label, then key).
+BALLOT_SHEET_LABELS = [("ballot_id", N_("测评票")), ("evaluation_id", N_("测评编号")), ("unit", N_("单位")),
+                       ("group", N_("测评主体")), ("submitted_on", N_("提交日期"))]
+
+
+def ballot_sheet_columns() -> list[str]:
+    """The headers of those columns, 'label key', the label in the reader's language."""
+    return [f"{gettext(label)} {key}" for key, label in BALLOT_SHEET_LABELS]
 
 
 def _ballot_sheet_rows(campaign_id: int, questionnaire_id: int, names: _BallotNames,
@@ -148,13 +155,13 @@ def ballot_sheets(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[tuple
             select(Evaluation.questionnaire_id).where(Evaluation.campaign_id == campaign_id)))
         .order_by(Questionnaire.id)).all()
     if not questionnaires:
-        yield "测评票", BALLOT_SHEET_COLUMNS, iter(())
+        yield gettext("测评票"), ballot_sheet_columns(), iter(())
         return
     names = _BallotNames(campaign_id)
     for questionnaire in questionnaires:
         items = list(questionnaire.items)
         title = questionnaire.key + (f" v{questionnaire.version}" if questionnaire.version > 1 else "")
-        header = BALLOT_SHEET_COLUMNS + [f"{item.position}. {item.text}" for item in items]
+        header = ballot_sheet_columns() + [f"{item.position}. {item.text}" for item in items]
         columns = {item.id: 5 + i for i, item in enumerate(items)}
         yield title, header, _ballot_sheet_rows(campaign_id, questionnaire.id, names, columns, batch)
 
@@ -198,14 +205,14 @@ def _campaign_names(document: dict, suffix: str) -> tuple[str, str]:
     """(ASCII filename, display filename) for a campaign results file."""
     key = document["questionnaire"] or "none"
     return (f"campaign-{document['campaign_id']}-{key}-results.{suffix}",
-            f"{document['campaign']}-{key}-测评结果.{suffix}")
+            gettext("%(campaign)s-%(key)s-测评结果.%(suffix)s", campaign=document["campaign"], key=key, suffix=suffix))
 
 
 def _evaluation_names(document: dict, suffix: str) -> tuple[str, str]:
     """(ASCII filename, display filename) for an evaluation results file."""
     unit = document["units"][0]["unit"] if document["units"] else ""
     return (f"evaluation-{document['evaluation_id']}-results.{suffix}",
-            f"{unit}-测评{document['evaluation_id']}-结果.{suffix}")
+            gettext("%(unit)s-测评%(id)s-结果.%(suffix)s", unit=unit, id=document["evaluation_id"], suffix=suffix))
 
 
 @bp.route("/campaigns/<int:campaign_id>/results.csv")
@@ -221,7 +228,7 @@ def campaign_results_csv(campaign_id: int):
 def campaign_results_xlsx(campaign_id: int):
     """Campaign results workbook: units, items and committees sheets."""
     document = _campaign_document(campaign_id)
-    return _download(results_workbook(document), XLSX_MIMETYPE, *_campaign_names(document, "xlsx"))
+    return _download(results_workbook(document, gettext), XLSX_MIMETYPE, *_campaign_names(document, "xlsx"))
 
 
 @bp.route("/evaluations/<int:evaluation_id>/results.csv")
@@ -237,7 +244,7 @@ def evaluation_results_csv(evaluation_id: int):
 def evaluation_results_xlsx(evaluation_id: int):
     """One evaluation's results workbook: unit, items and rater-group sheets."""
     document = _evaluation_document(evaluation_id)
-    return _download(results_workbook(document), XLSX_MIMETYPE, *_evaluation_names(document, "xlsx"))
+    return _download(results_workbook(document, gettext), XLSX_MIMETYPE, *_evaluation_names(document, "xlsx"))
 
 
 @bp.route("/campaigns/<int:campaign_id>/ballots.csv")
@@ -248,7 +255,7 @@ def campaign_ballots_csv(campaign_id: int):
     if campaign is None:
         abort(404)
     return _download(ballot_csv_chunks(campaign_id), CSV_MIMETYPE,
-                     f"campaign-{campaign_id}-ballots.csv", f"{campaign.name}-测评票.csv")
+                     f"campaign-{campaign_id}-ballots.csv", gettext("%(campaign)s-测评票.csv", campaign=campaign.name))
 
 
 @bp.route("/campaigns/<int:campaign_id>/ballots.xlsx")
@@ -259,4 +266,4 @@ def campaign_ballots_xlsx(campaign_id: int):
     if campaign is None:
         abort(404)
     return _download(stream_xlsx(ballot_sheets(campaign_id)), XLSX_MIMETYPE,
-                     f"campaign-{campaign_id}-ballots.xlsx", f"{campaign.name}-测评票.xlsx")
+                     f"campaign-{campaign_id}-ballots.xlsx", gettext("%(campaign)s-测评票.xlsx", campaign=campaign.name))

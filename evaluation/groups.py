@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from extensions import db
@@ -32,10 +33,9 @@ def parse_weight(text: Optional[str]) -> Optional[float]:
     try:
         weight = float(text)
     except ValueError:
-        raise ServiceError(f"权重“{text}”不是数字 / The weight {text!r} is not a number.") from None
+        raise ServiceError(_("权重“%(text)s”不是数字", text=text)) from None
     if not math.isfinite(weight) or weight <= 0 or weight > WEIGHT_MAX:
-        raise ServiceError(f"权重须为大于 0、不超过 {WEIGHT_MAX:g} 的数,或留空 / The weight must be a number above 0 "
-                           f"and at most {WEIGHT_MAX:g}, or empty.")
+        raise ServiceError(_("权重须为大于 0、不超过 %(max)s 的数,或留空", max=f"{WEIGHT_MAX:g}"))
     return weight
 
 
@@ -43,7 +43,7 @@ def _clean_name(name: str) -> str:
     name = (name or "").strip()
     refuse_control(name)
     if not name or len(name) > NAME_MAX:
-        raise ServiceError(f"名称须为 1 到 {NAME_MAX} 个字符 / The name must be 1–{NAME_MAX} characters.")
+        raise ServiceError(_("名称须为 1 到 %(max)s 个字符", max=NAME_MAX))
     return name
 
 
@@ -51,7 +51,7 @@ def _check_unique(campaign_id: int, name: str, own_id: Optional[int] = None) -> 
     clash = db.session.scalar(select(RaterGroup.id).where(RaterGroup.campaign_id == campaign_id,
                                                           RaterGroup.name == name))
     if clash is not None and clash != own_id:
-        raise ServiceError(f"测评主体“{name}”已存在 / The rater group {name!r} already exists.")
+        raise ServiceError(_("测评主体“%(name)s”已存在", name=name))
 
 
 def group_rows(campaign_id: int) -> list[dict]:
@@ -80,7 +80,7 @@ def update_group(group_id: int, name: str, weight_text: str = "") -> RaterGroup:
     """Rename a group and set (or clear, with an empty text) its weight."""
     group = db.session.get(RaterGroup, group_id)
     if group is None:
-        raise ServiceError(f"测评主体 {group_id} 不存在 / No rater group with id {group_id}.")
+        raise ServiceError(_("测评主体 %(id)s 不存在", id=group_id))
     name, weight = _clean_name(name), parse_weight(weight_text)
     _check_unique(group.campaign_id, name, group.id)
     changes = {}

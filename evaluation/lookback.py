@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
@@ -16,28 +17,28 @@ from models import LookBack, Unit
 
 from .audit import record
 from .days import local_today
-from .services import ServiceError
+from .services import N_, ServiceError, refusal
 from .text_checks import refuse_control
 
 LOOKBACKS = {
     "three_comparisons": {
-        "title": "三对比", "en": "Three comparisons", "after": 1,
+        "title": _l("三对比"), "after": 1,
         "questions": (
-            "对比中央和省、市委的部署安排,看学习调研是否做到形式活、内容实、效果好,党员是否全员参加学习培训",
-            "对比解放思想学习讨论活动,看思想认识是否进一步深化,调研成果是否进一步转化",
-            "对比本单位科学发展的要求,看党员干部是否形成共识,边学边做是否落到实处",
+            _l("对比中央和省、市委的部署安排,看学习调研是否做到形式活、内容实、效果好,党员是否全员参加学习培训"),
+            _l("对比解放思想学习讨论活动,看思想认识是否进一步深化,调研成果是否进一步转化"),
+            _l("对比本单位科学发展的要求,看党员干部是否形成共识,边学边做是否落到实处"),
         ),
     },
     "three_reviews": {
-        "title": "三评议", "en": "Three reviews", "after": 2,
+        "title": _l("三评议"), "after": 2,
         "questions": (
-            "领导班子专题民主生活会结束后,采用民主测评的办法,对民主生活会质量进行评议",
-            "结合组织群众评议领导班子分析报告,对第二阶段的工作进行评议",
-            "通过召开座谈会、个别访谈、问卷调查等方式,对是否找准突出问题、是否理清发展思路进行评议",
+            _l("领导班子专题民主生活会结束后,采用民主测评的办法,对民主生活会质量进行评议"),
+            _l("结合组织群众评议领导班子分析报告,对第二阶段的工作进行评议"),
+            _l("通过召开座谈会、个别访谈、问卷调查等方式,对是否找准突出问题、是否理清发展思路进行评议"),
         ),
     },
 }
-ANSWERS = {"yes": "是 / yes", "partly": "基本 / partly", "no": "否 / no"}
+ANSWERS = {"yes": _l("是"), "partly": _l("基本"), "no": _l("否")}
 NOTE_MAX = 1000
 
 
@@ -65,15 +66,15 @@ def answers_of(row: Optional[LookBack], kind: str) -> list[dict]:
 def save(unit: Unit, kind: str, answers: list[tuple[str, str]], user) -> LookBack:
     """Store the (answer, note) pairs; completed today when every question is answered."""
     if kind not in LOOKBACKS:
-        raise ServiceError(f"未知回头看 / Unknown checklist {kind!r}.")
+        raise ServiceError(refusal(N_("未知回头看:%(kind)s"), kind=kind))
     questions = LOOKBACKS[kind]["questions"]
     if len(answers) != len(questions):
-        raise ServiceError("回答数目不对 / Wrong number of answers.")
+        raise ServiceError(refusal(N_("回答数目不对")))
     clean = []
     refuse_control(*(note for _, note in answers))
     for answer, note in answers:
         if answer and answer not in ANSWERS:
-            raise ServiceError(f"未知回答 / Unknown answer {answer!r}.")
+            raise ServiceError(refusal(N_("未知回答:%(answer)s"), answer=answer))
         clean.append({"answer": answer or "", "note": (note or "").strip()[:NOTE_MAX]})
     row = get(unit.id, kind)
     if row is None:

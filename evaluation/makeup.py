@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from flask import has_request_context
+from flask_babel import get_locale
 from sqlalchemy import select
 
 import analysis
@@ -10,7 +12,7 @@ from extensions import db
 from models import Evaluation, EvaluationStatus, MakeUp
 
 from .results import load_frames
-from .services import ServiceError, open_evaluation
+from .services import N_, ServiceError, open_evaluation, refusal
 
 
 def decide_makeup(evaluation_id: int, user_id: Optional[int], open_now: bool = True) -> MakeUp:
@@ -21,12 +23,14 @@ def decide_makeup(evaluation_id: int, user_id: Optional[int], open_now: bool = T
     """
     evaluation = db.session.get(Evaluation, evaluation_id)
     if evaluation is None:
-        raise ServiceError(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
+        raise ServiceError(refusal(N_("测评 %(id)s 不存在"), id=evaluation_id))
     if db.session.scalar(select(MakeUp.id).where(MakeUp.evaluation_id == evaluation_id)) is not None:
-        raise ServiceError("该测评已作出补课决定 / A make-up decision was already taken for this evaluation.")
+        raise ServiceError(refusal(N_("该测评已作出补课决定")))
     result = analysis.unit_results(*load_frames([evaluation_id]).args()).iloc[0]
     if not bool(result["needs_makeup"]):
-        raise ServiceError("该单位未达到补课条件 / This unit is not flagged for make-up: " + str(result["reason_zh"]))
+        english = has_request_context() and str(get_locale()) == "en"
+        reason = str(result["reason_en" if english else "reason_zh"])
+        raise ServiceError(refusal(N_("该单位未达到补课条件:%(reason)s"), reason=reason))
     followup = Evaluation(campaign=evaluation.campaign, unit=evaluation.unit,
                           questionnaire=evaluation.questionnaire, rater_groups=list(evaluation.rater_groups),
                           threshold=evaluation.threshold, min_ballots=evaluation.min_ballots,

@@ -1,13 +1,15 @@
 """Forms of the evaluation-management pages: bulk create, open/close and rules, issuing codes.
 
-Every message is in Chinese first, then English; number fields say what they
-expected instead of WTForms' English defaults. Choices are filled in by the
+Every label and message is translatable (Chinese by default); number fields say what they
+expected instead of WTForms' defaults. Choices are filled in by the
 view from the campaign (groups, committees, questionnaires).
 """
 from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
@@ -19,11 +21,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-INVALID_CHOICE = "所选项无效,请重新选择 / Not a valid choice."
+INVALID_CHOICE = _l("所选项无效,请重新选择")
 
 
 class ChoiceField(SelectField):
-    """SelectField whose invalid-choice message is bilingual."""
+    """SelectField whose invalid-choice message is translatable."""
 
     def pre_validate(self, form):
         try:
@@ -33,7 +35,7 @@ class ChoiceField(SelectField):
 
 
 class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as checkboxes (works without JavaScript), with bilingual errors."""
+    """A multiple choice shown as checkboxes (works without JavaScript), with translatable errors."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -52,13 +54,13 @@ class CheckboxesField(SelectMultipleField):
 
 
 class WholeNumberField(IntegerField):
-    """IntegerField with a bilingual message for input that is not a whole number."""
+    """IntegerField with a translatable message for input that is not a whole number."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("请输入整数 / Enter a whole number.") from None
+            raise ValueError(_("请输入整数")) from None
 
 
 class PercentField(StringField):
@@ -73,7 +75,7 @@ class PercentField(StringField):
             value = float(raw)
         except ValueError:
             self.data = None
-            raise ValueError("请输入百分比,例如 60 或 0.6 / Enter a percentage such as 60 or 0.6.") from None
+            raise ValueError(_("请输入百分比,例如 60 或 0.6")) from None
         self.data = value / 100 if value > 1 else value
 
     def _value(self):
@@ -81,7 +83,7 @@ class PercentField(StringField):
 
 
 class LocalDateTimeField(DateTimeLocalField):
-    """A wall-clock date and time (``datetime-local``) with a bilingual error."""
+    """A wall-clock date and time (``datetime-local``) with a translatable error."""
 
     def __init__(self, label, **kwargs):
         super().__init__(label, format=DATETIME_FORMATS, **kwargs)
@@ -90,46 +92,45 @@ class LocalDateTimeField(DateTimeLocalField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("时间格式应为 年-月-日 时:分 / Enter a date and time.") from None
+            raise ValueError(_("时间格式应为 年-月-日 时:分")) from None
 
 
 def _rule_fields(required: bool):
-    presence = InputRequired("请填写 / Required.") if required else Optional()
-    threshold = PercentField("满意率阈值(%)/ Threshold (%)", validators=[presence], default=0.60 if required else None)
-    min_ballots = WholeNumberField("最低有效票数 / Minimum ballots", default=8 if required else None,
-                                   validators=[presence, NumberRange(1, 100000, "须为 1 到 100000 / 1–100000.")])
+    presence = InputRequired(_l("请填写")) if required else Optional()
+    threshold = PercentField(_l("满意率阈值(%)"), validators=[presence], default=0.60 if required else None)
+    min_ballots = WholeNumberField(_l("最低有效票数"), default=8 if required else None,
+                                   validators=[presence, NumberRange(1, 100000, _l("须为 1 到 100000"))])
     return threshold, min_ballots
 
 
 class BulkCreateForm(FlaskForm):
     """测评批量建立: one questionnaire for all units or one committee's units."""
 
-    questionnaire = ChoiceField("测评表 / Questionnaire", validators=[InputRequired("请选择测评表 / Choose one.")])
-    scope = ChoiceField("范围 / Units", default="all")
-    groups = CheckboxesField("测评主体 / Rater groups", coerce=int,
-                             validators=[InputRequired("请至少选择一个测评主体 / Choose at least one group.")])
-    opens_at = LocalDateTimeField("开始时间(可选,当地时间)/ Opens (optional, local time)", validators=[Optional()])
-    closes_at = LocalDateTimeField("结束时间(可选)/ Closes (optional)", validators=[Optional()])
+    questionnaire = ChoiceField(_l("测评表"), validators=[InputRequired(_l("请选择测评表"))])
+    scope = ChoiceField(_l("范围"), default="all")
+    groups = CheckboxesField(_l("测评主体"), coerce=int, validators=[InputRequired(_l("请至少选择一个测评主体"))])
+    opens_at = LocalDateTimeField(_l("开始时间(可选,当地时间)"), validators=[Optional()])
+    closes_at = LocalDateTimeField(_l("结束时间(可选)"), validators=[Optional()])
     threshold, min_ballots = _rule_fields(required=True)
-    paper_double_entry = BooleanField("纸质票双人录入 / Paper ballots keyed in twice")
-    open_now = BooleanField("立即开启 / Open now")
+    paper_double_entry = BooleanField(_l("纸质票双人录入"))
+    open_now = BooleanField(_l("立即开启"))
 
     def validate_closes_at(self, field) -> None:
         """The window must close after it opens."""
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:
-            raise ValidationError("结束时间须晚于开始时间 / The window must close after it opens.")
+            raise ValidationError(_("结束时间须晚于开始时间"))
 
 
 class ApplyForm(FlaskForm):
     """Open, close or change the rules of the ticked evaluations, or of all of one questionnaire."""
 
     ids = CheckboxesField(coerce=int, validate_choice=False)
-    target = ChoiceField("应用于 / Apply to", default="selected", validate_choice=False)
+    target = ChoiceField(_l("应用于"), default="selected", validate_choice=False)
     action = ChoiceField(choices=[("open", "open"), ("close", "close"), ("rules", "rules")],
                          validators=[InputRequired()])
     threshold, min_ballots = _rule_fields(required=False)
-    paper_double_entry = ChoiceField("纸质票双人录入 / Double entry", default="",
-                                     choices=[("", "不变 / unchanged"), ("on", "开 / on"), ("off", "关 / off")])
+    paper_double_entry = ChoiceField(_l("纸质票双人录入"), default="",
+                                     choices=[("", _l("不变")), ("on", _l("开")), ("off", _l("关"))])
 
 
 def new_nonce() -> str:
@@ -144,16 +145,14 @@ class CodesForm(FlaskForm):
     answers with the printable slips or with the CSV alone.
     """
 
-    groups = CheckboxesField("测评主体 / Rater groups", coerce=int,
-                             validators=[InputRequired("请至少选择一个测评主体 / Choose at least one group.")])
-    count = WholeNumberField("每个测评主体的数量 / Codes per group", default=20,
-                             validators=[InputRequired("请填写数量 / Enter a number."),
-                                         NumberRange(1, 5000, "须为 1 到 5000 / 1–5000.")])
+    groups = CheckboxesField(_l("测评主体"), coerce=int, validators=[InputRequired(_l("请至少选择一个测评主体"))])
+    count = WholeNumberField(_l("每个测评主体的数量"), default=20,
+                             validators=[InputRequired(_l("请填写数量")), NumberRange(1, 5000, _l("须为 1 到 5000"))])
     nonce = HiddenField()
 
 
 class BulkCodesForm(CodesForm):
     """Issue N codes per unit × group for one questionnaire's evaluations (all units or a committee)."""
 
-    questionnaire = ChoiceField("测评表 / Questionnaire")
-    scope = ChoiceField("范围 / Units", default="all")
+    questionnaire = ChoiceField(_l("测评表"))
+    scope = ChoiceField(_l("范围"), default="all")

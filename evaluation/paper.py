@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from wtforms import StringField
@@ -41,16 +43,14 @@ from .services import ServiceError
 Answers = list[tuple[int, int, Optional[int], Optional[str]]]
 
 REFUSED = {
-    CodeState.MALFORMED: "测评码格式不正确:应为 12 位字母和数字 / Not a valid code: 12 letters and digits.",
-    CodeState.UNKNOWN: "本测评没有这个测评码,请核对测评条 / This evaluation has no such code; check the slip.",
-    CodeState.VOID: "此测评码已作废,不能录入 / This code was voided; the ballot cannot be entered.",
-    CodeState.USED: "此测评码已使用,该票已计入,不能再次录入 / This code has been used: its ballot is counted "
-                    "and cannot be entered again.",
-    CodeState.NOT_OPEN: "测评未开启或已结束,不能保存测评票 / The evaluation is not open; no ballot can be stored.",
+    CodeState.MALFORMED: _l("测评码格式不正确:应为 12 位字母和数字"),
+    CodeState.UNKNOWN: _l("本测评没有这个测评码,请核对测评条"),
+    CodeState.VOID: _l("此测评码已作废,不能录入"),
+    CodeState.USED: _l("此测评码已使用,该票已计入,不能再次录入"),
+    CodeState.NOT_OPEN: _l("测评未开启或已结束,不能保存测评票"),
 }
-BUSY = "系统繁忙,未保存任何内容,请重新提交 / The system is busy; nothing was stored. Please submit again."
-RACED = "这张票刚刚已由他人录入或处理,请刷新后重试 / Someone else has just entered or handled this ballot; " \
-        "reload and try again."
+BUSY = _l("系统繁忙,未保存任何内容,请重新提交")
+RACED = _l("这张票刚刚已由他人录入或处理,请刷新后重试")
 
 
 class Outcome(enum.Enum):
@@ -71,8 +71,7 @@ class EntryResult:
 
 def paper_form_class(questionnaire, text_max: int):
     """The rater form of ``questionnaire`` plus the code from the paper ballot's slip."""
-    code = StringField("测评码(见测评条)/ Code from the slip",
-                       validators=[InputRequired("请输入测评码 / Enter the code."), Length(max=64)])
+    code = StringField(_l("测评码(见测评条)"), validators=[InputRequired(_l("请输入测评码")), Length(max=64)])
     return type("PaperBallotForm", (ballot_form_class(questionnaire, text_max),), {"code": code})
 
 
@@ -169,10 +168,9 @@ def _enter_twice(code_hash: str, evaluation_id: int, group_id: int, answers: Ans
     """The double-entry step, inside the transaction that holds the code."""
     entries = _entries(code_hash)
     if len(entries) > 1:
-        raise ServiceError("此票已录入两遍且不一致,请在核对页处理 / This ballot was entered twice with "
-                           "differences; reconcile it on the reconciliation page.")
+        raise ServiceError(_("此票已录入两遍且不一致,请在核对页处理"))
     if entries and entries[0].operator_id == operator_id:
-        raise ServiceError("第二遍须由另一位录入员录入 / The second entry must be made by a different operator.")
+        raise ServiceError(_("第二遍须由另一位录入员录入"))
     if entries and _decode(entries[0].answers) == answers:
         _claim(code_hash, evaluation_id, group_id, answers)  # also deletes the first entry
         audit.record("paper_entry", target, mode="double", entry_no=2, outcome=Outcome.STORED.value)
@@ -207,8 +205,7 @@ def pair(first_id: int) -> Pair:
     second = None if first is None else db.session.scalar(
         select(PaperEntry).where(PaperEntry.code_hash == first.code_hash, PaperEntry.entry_no == 2))
     if first is None or first.entry_no != 1 or second is None:
-        raise ServiceError("没有待核对的这张票(可能已处理) / No such ballot awaiting reconciliation "
-                           "(it may have been dealt with).")
+        raise ServiceError(_("没有待核对的这张票(可能已处理)"))
     names = {u.id: u.username for u in db.session.scalars(
         select(User).where(User.id.in_([first.operator_id, second.operator_id])))}
     evaluation = db.session.get(Evaluation, first.evaluation_id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Iterable, Optional
 
+from flask_babel import gettext as _
+
 from models import Item, ItemKind, Polarity, Questionnaire, Scale
 
 from .services import ServiceError
@@ -41,8 +43,7 @@ def parse_accepted(text: Optional[str]) -> list[str]:
     """Accepted fill-in answers, one per line, trimmed, blanks and repeats dropped."""
     answers = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
     if len(answers) > ACCEPTED_COUNT or any(len(a) > ACCEPTED_MAX for a in answers):
-        raise ServiceError(f"参考答案最多 {ACCEPTED_COUNT} 个,每个最多 {ACCEPTED_MAX} 个字。"
-                           f" / At most {ACCEPTED_COUNT} accepted answers of at most {ACCEPTED_MAX} characters.")
+        raise ServiceError(_("参考答案最多 %(count)s 个,每个最多 %(max)s 个字。", count=ACCEPTED_COUNT, max=ACCEPTED_MAX))
     return answers
 
 
@@ -55,36 +56,32 @@ def check_scale(scale: Scale, kinds: Iterable[ItemKind]) -> None:
     """Refuse options that the items using them (of ``kinds``) could not work with."""
     options, kinds = scale.options, set(kinds)
     if len(options) < 2:
-        raise ServiceError("选择题至少需要 2 个选项。 / A choice item needs at least 2 options.")
+        raise ServiceError(_("选择题至少需要 2 个选项。"))
     if len(options) > MAX_OPTIONS:
-        raise ServiceError(f"一个评价等次最多 {MAX_OPTIONS} 个选项。 / At most {MAX_OPTIONS} options.")
+        raise ServiceError(_("一个评价等次最多 %(max)s 个选项。", max=MAX_OPTIONS))
     labels = [o.label for o in options]
     if len(set(labels)) != len(labels):
-        raise ServiceError("同一评价等次中的选项名称不能重复。 / Option labels must differ within a scale.")
+        raise ServiceError(_("同一评价等次中的选项名称不能重复。"))
     polarities = {o.polarity for o in options}
     if ItemKind.SCALE in kinds and not {Polarity.POSITIVE, Polarity.NEGATIVE} <= polarities:
-        raise ServiceError(
-            "评价题的评价等次至少要有一个肯定(正向)选项和一个否定(负向)选项,否则满意率无法计算"
-            "(“不了解”不计入有效票)。 / A scale item needs at least one positive and one negative option: "
-            "the rate is positive ÷ (positive + negative), so without both it could never be scored."
-        )
+        raise ServiceError(_("评价题的评价等次至少要有一个肯定(正向)选项和一个否定(负向)选项,否则满意率无法计算"
+                             "(“不了解”不计入有效票)。"))
 
 
 def check_quiz_item(item: Item) -> None:
     """A keyed quiz item needs points and a usable key (one right option, some, or accepted answers)."""
-    where = f"第 {item.position} 题 / item {item.position}: "
+    n = item.position
     if item.kind in KEYED_KINDS and not (item.points or 0) > 0:
-        raise ServiceError(where + "测试题须有大于 0 的分值。 / A test question needs points above 0.")
+        raise ServiceError(_("第 %(n)s 题:测试题须有大于 0 的分值。", n=n))
     if item.points is not None and item.points > 1000:
-        raise ServiceError(where + "分值最多 1000。 / At most 1000 points.")
+        raise ServiceError(_("第 %(n)s 题:分值最多 1000。", n=n))
     n_correct = sum(o.correct for o in item.scale.options) if item.scale is not None else 0
     if item.kind is ItemKind.SINGLE and n_correct != 1:
-        raise ServiceError(where + "单选题须恰好有一个正确选项。 / A single-choice question needs exactly one "
-                                   "correct option.")
+        raise ServiceError(_("第 %(n)s 题:单选题须恰好有一个正确选项。", n=n))
     if item.kind is ItemKind.MULTIPLE and n_correct == 0:
-        raise ServiceError(where + "多选题至少要有一个正确选项。 / A multiple-choice question needs a correct option.")
+        raise ServiceError(_("第 %(n)s 题:多选题至少要有一个正确选项。", n=n))
     if item.kind is ItemKind.FILL and not json.loads(item.accepted or "[]"):
-        raise ServiceError(where + "填空题至少要有一个参考答案。 / A fill-in question needs an accepted answer.")
+        raise ServiceError(_("第 %(n)s 题:填空题至少要有一个参考答案。", n=n))
 
 
 def check_items(questionnaire: Questionnaire, items: Iterable[Item]) -> None:
@@ -92,7 +89,7 @@ def check_items(questionnaire: Questionnaire, items: Iterable[Item]) -> None:
     quiz = is_quiz(questionnaire)
     for item in items:
         if item.kind not in kinds_for(questionnaire):
-            raise ServiceError("此题型不能用于本测评表。 / That kind of item does not belong in this questionnaire.")
+            raise ServiceError(_("此题型不能用于本测评表。"))
         if item.scale is not None:
             check_scale(item.scale, [i.kind for i in questionnaire.items if i.scale is item.scale])
         if quiz:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from extensions import db
@@ -56,7 +57,7 @@ def item_of(questionnaire: Questionnaire, item_id: int) -> Item:
     """The item with this id *in this questionnaire*."""
     item = next((i for i in questionnaire.items if i.id == item_id), None)
     if item is None:
-        raise NotInQuestionnaire(f"本测评表中没有第 {item_id} 号题目。 / No item {item_id} in this questionnaire.")
+        raise NotInQuestionnaire(_("本测评表中没有第 %(id)s 号题目。", id=item_id))
     return item
 
 
@@ -65,7 +66,7 @@ def scale_of(questionnaire: Questionnaire, scale_id: int) -> tuple[Scale, list[I
     for scale, items in scales_of(questionnaire):
         if scale.id == scale_id:
             return scale, items
-    raise NotInQuestionnaire(f"本测评表中没有第 {scale_id} 号评价等次。 / No scale {scale_id} in this questionnaire.")
+    raise NotInQuestionnaire(_("本测评表中没有第 %(id)s 号评价等次。", id=scale_id))
 
 
 def _ensure_private(questionnaire: Questionnaire, scale: Scale) -> None:
@@ -73,8 +74,7 @@ def _ensure_private(questionnaire: Questionnaire, scale: Scale) -> None:
     others = db.session.scalar(select(Item.id).where(Item.scale_id == scale.id,
                                                      Item.questionnaire_id != questionnaire.id).limit(1))
     if others is not None:
-        raise ServiceError("此评价等次也被其他测评表使用,不能在这里修改;请先复制测评表(复制会带上独立的评价等次)。"
-                           " / Another questionnaire uses this scale too; copy the questionnaire first.")
+        raise ServiceError(_("此评价等次也被其他测评表使用,不能在这里修改;请先复制测评表(复制会带上独立的评价等次)。"))
 
 
 def _drop_if_unused(scale: Optional[Scale]) -> None:
@@ -97,9 +97,9 @@ def _resolve_scale(questionnaire: Questionnaire, kind: ItemKind, choice: Union[s
     if choice in (None, "", NEW_SCALE):
         return _starter_scale(questionnaire, kind)
     try:
-        scale, _ = scale_of(questionnaire, int(choice))
+        scale, _items = scale_of(questionnaire, int(choice))
     except (TypeError, ValueError, NotInQuestionnaire):
-        raise ServiceError("所选评价等次不属于本测评表。 / That scale is not part of this questionnaire.") from None
+        raise ServiceError(_("所选评价等次不属于本测评表。")) from None
     return scale
 
 
@@ -107,9 +107,9 @@ def _apply_spec(questionnaire: Questionnaire, item: Item, spec: ItemSpec) -> Non
     """Set an item's fields from ``spec`` (validated by :func:`check_items` afterwards)."""
     text = (spec.text or "").strip()
     if not text or len(text) > TEXT_MAX:
-        raise ServiceError(f"题目内容须为 1–{TEXT_MAX} 个字。 / The item text must have 1–{TEXT_MAX} characters.")
+        raise ServiceError(_("题目内容须为 1–%(max)s 个字。", max=TEXT_MAX))
     if spec.points is not None and not math.isfinite(spec.points):
-        raise ServiceError("分值须为有限的数字。 / Points must be a finite number.")
+        raise ServiceError(_("分值须为有限的数字。"))
     quiz = is_quiz(questionnaire)
     item.text, item.kind, item.required = text, spec.kind, bool(spec.required)
     item.points = spec.points if quiz and spec.kind is not ItemKind.TEXT else None
@@ -122,7 +122,7 @@ def add_item(questionnaire: Questionnaire, spec: ItemSpec) -> Item:
     """Append an item at the end of the questionnaire."""
     ensure_editable(questionnaire)
     if len(questionnaire.items) >= MAX_ITEMS:
-        raise ServiceError(f"一份测评表最多 {MAX_ITEMS} 道题。 / At most {MAX_ITEMS} items.")
+        raise ServiceError(_("一份测评表最多 %(max)s 道题。", max=MAX_ITEMS))
     item = Item(position=len(questionnaire.items) + 1)
     with change(questionnaire, "item_add", kind=spec.kind.value):
         _apply_spec(questionnaire, item, spec)
@@ -153,7 +153,7 @@ def item_action(questionnaire: Questionnaire, action: str) -> str:
     with change(questionnaire, f"item_{verb}", item=item.id, position=item.position):
         if verb == "delete":
             if len(items) == 1:
-                raise ServiceError("测评表至少要有一道题。 / A questionnaire needs at least one item.")
+                raise ServiceError(_("测评表至少要有一道题。"))
             scale = item.scale
             questionnaire.items.remove(item)
             db.session.flush()
@@ -177,12 +177,10 @@ def update_scale(questionnaire: Questionnaire, scale: Scale, name: str, rows: li
     _ensure_private(questionnaire, scale)
     name = (name or "").strip()
     if not name or len(name) > SCALE_NAME_MAX:
-        raise ServiceError(f"评价等次名称须为 1–{SCALE_NAME_MAX} 个字。 / The scale name must have 1–{SCALE_NAME_MAX} "
-                           "characters.")
+        raise ServiceError(_("评价等次名称须为 1–%(max)s 个字。", max=SCALE_NAME_MAX))
     options = {o.id: o for o in scale.options}
     if sorted(row.get("id") or 0 for row in rows) != sorted(options):
-        raise ServiceError("提交的选项与当前评价等次不符(可能已被他人修改),请刷新页面后重试。"
-                           " / The options sent do not match this scale; reload the page and try again.")
+        raise ServiceError(_("提交的选项与当前评价等次不符(可能已被他人修改),请刷新页面后重试。"))
     verb = "save" if action in (None, "", "save") else action
     with change(questionnaire, "scale_" + verb.split(":")[0], scale=scale.id):
         scale.name = name
@@ -191,7 +189,7 @@ def update_scale(questionnaire: Questionnaire, scale: Scale, name: str, rows: li
         ordered = list(scale.options)
         if verb == "add":
             if len(ordered) >= MAX_OPTIONS:
-                raise ServiceError(f"一个评价等次最多 {MAX_OPTIONS} 个选项。 / At most {MAX_OPTIONS} options.")
+                raise ServiceError(_("一个评价等次最多 %(max)s 个选项。", max=MAX_OPTIONS))
             taken = {o.label for o in ordered}
             label = next(f"新选项 {n}" for n in range(1, MAX_OPTIONS + 2) if f"新选项 {n}" not in taken)
             scale.options.append(Option(label=label, position=len(ordered) + 1, polarity=Polarity.UNKNOWN))
@@ -211,14 +209,14 @@ def update_scale(questionnaire: Questionnaire, scale: Scale, name: str, rows: li
 def _apply_option(option: Option, row: dict, quiz: bool) -> None:
     label = (row.get("label") or "").strip()
     if not label or len(label) > LABEL_MAX:
-        raise ServiceError(f"选项名称须为 1–{LABEL_MAX} 个字。 / An option label must have 1–{LABEL_MAX} characters.")
+        raise ServiceError(_("选项名称须为 1–%(max)s 个字。", max=LABEL_MAX))
     score = row.get("score")
     if score is not None and (not isinstance(score, (int, float)) or not math.isfinite(score) or abs(score) > 1e6):
-        raise ServiceError("分值须为有限的数字。 / A score must be a finite number.")
+        raise ServiceError(_("分值须为有限的数字。"))
     try:
         polarity = Polarity(row.get("polarity"))
     except ValueError:
-        raise ServiceError("倾向须为肯定、否定或不计。 / Polarity must be positive, negative or unknown.") from None
+        raise ServiceError(_("倾向须为肯定、否定或不计。")) from None
     option.label, option.score, option.polarity = label, score, polarity
     if quiz:  # a survey's options carry no key; leave the column alone there
         option.correct = bool(row.get("correct"))
@@ -226,7 +224,7 @@ def _apply_option(option: Option, row: dict, quiz: bool) -> None:
 
 def _option_of(options: dict[int, Option], option_id: int) -> Option:
     if option_id not in options:
-        raise ServiceError(f"本评价等次中没有第 {option_id} 号选项。 / No option {option_id} in this scale.")
+        raise ServiceError(_("本评价等次中没有第 %(id)s 号选项。", id=option_id))
     return options[option_id]
 
 
@@ -234,7 +232,7 @@ def _parse_action(action: str, lookup):
     """``up:<id>`` → ("up", lookup(id)); anything malformed is refused."""
     match = ACTION_RE.fullmatch(action or "")
     if match is None:
-        raise ServiceError("操作无效。 / Not a valid action.")
+        raise ServiceError(_("操作无效。"))
     return match.group(1), lookup(int(match.group(2)))
 
 

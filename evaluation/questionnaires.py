@@ -18,10 +18,12 @@ import re
 from contextlib import contextmanager
 from typing import Iterator, Optional, Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from ids import MAX_ID
 from models import Ballot, Evaluation, EvaluationStatus, Item, Option, PaperEntry, Questionnaire, Scale, Tally
 
 from .audit import record
@@ -31,7 +33,6 @@ from .services import ServiceError
 KEY_RE = re.compile(r"[a-z0-9_-]{2,60}")
 TITLE_MAX, INTRO_MAX, TEXT_MAX, LABEL_MAX, SCALE_NAME_MAX = 200, 5000, 500, 100, 100
 MAX_ITEMS = 200
-MAX_ID = 2**31 - 1
 
 
 class FrozenError(ServiceError):
@@ -68,10 +69,8 @@ def ensure_editable(questionnaire: Questionnaire) -> None:
     """Raise :class:`FrozenError` unless the questionnaire may still be changed."""
     if is_frozen(questionnaire):
         raise FrozenError(
-            f"测评表「{questionnaire.title}」第 {questionnaire.version} 版已被开启的测评使用,已冻结,不能再修改;"
-            "如需修改,请新建版本(已有的测评继续使用本版本)。"
-            f" / Version {questionnaire.version} of this questionnaire is used by an evaluation that has "
-            "opened, so it is frozen. Create a new version to make changes; existing evaluations keep this one.",
+            _("测评表「%(title)s」第 %(version)s 版已被开启的测评使用,已冻结,不能再修改;"
+              "如需修改,请新建版本(已有的测评继续使用本版本)。", title=questionnaire.title, version=questionnaire.version),
             questionnaire.id,
         )
 
@@ -160,8 +159,7 @@ def change(questionnaire: Questionnaire, what: str, **detail) -> Iterator[None]:
         raise
     except IntegrityError:
         db.session.rollback()
-        raise ServiceError("另一位组织者刚刚作了冲突的修改,请刷新页面后重试。"
-                           " / Someone else just made a conflicting change; reload and try again.") from None
+        raise ServiceError(_("另一位组织者刚刚作了冲突的修改,请刷新页面后重试。")) from None
 
 
 # --- copies and versions --------------------------------------------------------------------------
@@ -194,13 +192,12 @@ def copy_questionnaire(source: Questionnaire, key: str, title: Optional[str] = N
     """Copy any questionnaire (catalog or not, frozen or not) to a new key, version 1."""
     key = (key or "").strip()
     if not KEY_RE.fullmatch(key):
-        raise ServiceError("键名须为 2–60 个小写字母、数字、下划线或连字符。"
-                           " / The key must be 2–60 characters: a–z, 0–9, _ or -.")
+        raise ServiceError(_("键名须为 2–60 个小写字母、数字、下划线或连字符。"))
     if db.session.scalar(select(Questionnaire.id).where(Questionnaire.key == key).limit(1)) is not None:
-        raise ServiceError(f"键名 {key} 已被使用,请换一个。 / The key {key!r} is already taken.")
+        raise ServiceError(_("键名 %(key)s 已被使用,请换一个。", key=key))
     title = (title or "").strip() or source.title
     if len(title) > TITLE_MAX:
-        raise ServiceError(f"标题最多 {TITLE_MAX} 个字。 / The title may have at most {TITLE_MAX} characters.")
+        raise ServiceError(_("标题最多 %(max)s 个字。", max=TITLE_MAX))
     copy = clone(source, key, 1, title)
     db.session.add(copy)
     with change(copy, "copy", source=source.id, source_key=source.key, source_version=source.version, key=key):
@@ -211,12 +208,10 @@ def copy_questionnaire(source: Questionnaire, key: str, title: Optional[str] = N
 def new_version(source: Questionnaire) -> Questionnaire:
     """Copy a frozen version to ``key`` with the next version number, editable again."""
     if not is_frozen(source):
-        raise ServiceError("本版本尚未冻结,可以直接修改,无需新建版本。"
-                           " / This version is not frozen; edit it directly.")
+        raise ServiceError(_("本版本尚未冻结,可以直接修改,无需新建版本。"))
     draft = later_draft(source)
     if draft is not None:
-        raise ServiceError(f"已有可修改的新版本(第 {draft.version} 版),请直接修改它。"
-                           f" / Version {draft.version} already exists and is still editable; edit that one.")
+        raise ServiceError(_("已有可修改的新版本(第 %(version)s 版),请直接修改它。", version=draft.version))
     top = db.session.scalar(select(func.max(Questionnaire.version)).where(Questionnaire.key == source.key))
     copy = clone(source, source.key, (top or 0) + 1)
     db.session.add(copy)
@@ -230,13 +225,13 @@ def update_meta(questionnaire: Questionnaire, title: str, intro: str, pass_mark:
     ensure_editable(questionnaire)
     title, intro = (title or "").strip(), (intro or "").strip()
     if not title or len(title) > TITLE_MAX:
-        raise ServiceError(f"标题须为 1–{TITLE_MAX} 个字。 / The title must have 1–{TITLE_MAX} characters.")
+        raise ServiceError(_("标题须为 1–%(max)s 个字。", max=TITLE_MAX))
     if len(intro) > INTRO_MAX:
-        raise ServiceError(f"说明最多 {INTRO_MAX} 个字。 / The introduction may have at most {INTRO_MAX} characters.")
+        raise ServiceError(_("说明最多 %(max)s 个字。", max=INTRO_MAX))
     values = {"title": title, "intro": intro}
     if is_quiz(questionnaire) and pass_mark is not None:
         if not 0 <= pass_mark <= 100:
-            raise ServiceError("及格分须在 0 到 100 之间。 / The pass mark must be between 0 and 100.")
+            raise ServiceError(_("及格分须在 0 到 100 之间。"))
         values["pass_mark"] = float(pass_mark)
     fields = [name for name, value in values.items() if getattr(questionnaire, name) != value]
     with change(questionnaire, "meta", fields=fields):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import pandas as pd
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from analysis.quiz import ballot_scores, item_marks, item_summary, max_points, pooled_summary, unit_summary
@@ -23,7 +25,7 @@ from .dashboards import figure_json
 
 QUIZ = "quiz"
 KEYED_KINDS = (ItemKind.SINGLE, ItemKind.MULTIPLE, ItemKind.FILL)
-KIND_LABELS = {"single": "单选 / single", "multiple": "多选 / multiple", "fill": "填空 / fill-in"}
+KIND_LABELS = {"single": _l("单选"), "multiple": _l("多选"), "fill": _l("填空")}
 
 
 @dataclass
@@ -121,7 +123,8 @@ def campaign_quiz(campaign_id: int, visible: Optional[set[int]] = None, for_liai
         "overall": pooled_summary(scores, pooled),
         "pass_marks": sorted(set(frames.evaluations["pass_mark"])),
         "full_marks": sorted(set(max_points(frames.keys))),
-        "chart_json": figure_json(pass_rate_figure(shown)) if int(shown["participants"].sum()) else None,
+        "chart_json": figure_json(pass_rate_figure(shown, translate=gettext))
+        if int(shown["participants"].sum()) else None,
     }
 
 
@@ -140,6 +143,6 @@ def evaluation_quiz(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     return {
         "unit": unit, "withheld": withheld, "items": items,
         "full_marks": float(full.get(evaluation.questionnaire_id, 0.0)),
-        "chart_json": figure_json(item_share_figure(pd.DataFrame(items)))
+        "chart_json": figure_json(item_share_figure(pd.DataFrame(items), translate=gettext))
         if items and unit["participants"] else None,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from extensions import db
@@ -18,15 +19,18 @@ from models import MakeUp, RectificationItem, Unit
 
 from .audit import record
 from .days import local_today
-from .services import ServiceError
+from .services import N_, ServiceError, refusal
 from .text_checks import refuse_control
 
 CATEGORIES = {
-    "immediate": "立即解决 / can be solved now",
-    "period": "一段时间解决 / solvable with time",
-    "hard": "自身难以解决 / hard to solve alone",
+    "immediate": _l("立即解决"),
+    "period": _l("一段时间解决"),
+    "hard": _l("自身难以解决"),
 }
-STATUSES = {"planned": "未开始 / planned", "in_progress": "进行中 / in progress", "done": "已完成 / done"}
+STATUSES = {"planned": _l("未开始"), "in_progress": _l("正在进行"), "done": _l("已完成")}
+#: Field name → label, for refusals that name a field.
+FIELD_LABELS = {"project": _l("整改项目"), "goal": _l("整改目标"), "measures": _l("具体措施"),
+                "responsible": _l("责任人"), "commitment": _l("公开承诺")}
 #: Longest text per field (characters); the model's String columns set the short ones.
 LIMITS = {"project": 200, "goal": 2000, "measures": 2000, "responsible": 100, "commitment": 2000}
 FIELDS = ("project", "goal", "deadline", "measures", "responsible", "commitment", "category", "status",
@@ -64,16 +68,16 @@ def save(unit: Unit, values: dict[str, Any], user, item: Optional[RectificationI
     for key, limit in LIMITS.items():
         data[key] = (data[key] or "").strip()
         if len(data[key]) > limit:
-            raise ServiceError(f"{key} 过长(最多 {limit} 字)/ {key} is too long (at most {limit}).")
+            raise ServiceError(refusal(N_("%(field)s过长(最多 %(limit)s 字)"), field=FIELD_LABELS[key], limit=limit))
     if not data["project"]:
-        raise ServiceError("请填写整改项目 / Enter the project.")
+        raise ServiceError(refusal(N_("请填写整改项目")))
     if data["category"] not in CATEGORIES:
-        raise ServiceError("请选择类别 / Choose a category.")
+        raise ServiceError(refusal(N_("请选择类别")))
     if data["status"] not in STATUSES:
-        raise ServiceError("请选择状态 / Choose a status.")
+        raise ServiceError(refusal(N_("请选择状态")))
     if data["makeup_id"]:
         if data["makeup_id"] not in {m.id for m in unit_makeups(unit.id)}:
-            raise ServiceError("补课决定不属于该单位 / That make-up decision is not this unit's.")
+            raise ServiceError(refusal(N_("补课决定不属于该单位")))
     else:
         data["makeup_id"] = None
     if data["status"] == "done":

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,13 +24,13 @@ from models import AnalysisReport, Evaluation, EvaluationStatus, Unit, utcnow
 
 from .audit import record
 from .results import load_frames
-from .services import ServiceError, create_evaluation
+from .services import N_, ServiceError, create_evaluation, refusal
 from .text_checks import refuse_control
 
 REVIEW_KEY = "report_review"
 #: Longest report text accepted, in characters.
 TEXT_MAX = 20000
-VERDICTS = {"pending": "待评定 / pending", "passed": "通过 / passed", "returned": "退回修改 / returned"}
+VERDICTS = {"pending": _l("待评定"), "passed": _l("通过"), "returned": _l("退回修改")}
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,16 @@ class Condition:
     """One of the four conditions, and the words that find its items in the review questionnaire."""
 
     key: str
-    zh: str
-    en: str
+    label: str  # translated when shown
     keywords: tuple[str, ...]
 
 
 #: 四不通过: 征求意见范围不广、查找突出问题不准、科学发展思路不清、科学发展举措不实的不通过.
 CONDITIONS = (
-    Condition("scope", "征求意见范围广", "opinions sought widely enough", ("征求意见",)),
-    Condition("problems", "查找突出问题准", "pressing problems found accurately", ("突出问题",)),
-    Condition("thinking", "科学发展思路清", "development thinking clear", ("思路",)),
-    Condition("measures", "科学发展举措实", "measures concrete and feasible", ("措施", "举措")),
+    Condition("scope", _l("征求意见范围广"), ("征求意见",)),
+    Condition("problems", _l("查找突出问题准"), ("突出问题",)),
+    Condition("thinking", _l("科学发展思路清"), ("思路",)),
+    Condition("measures", _l("科学发展举措实"), ("措施", "举措")),
 )
 
 
@@ -75,22 +75,22 @@ def submit(unit_id: int, text: str, user, open_now: bool = True) -> AnalysisRepo
     """
     unit = db.session.get(Unit, unit_id)
     if unit is None:
-        raise ServiceError(f"单位 {unit_id} 不存在 / No unit with id {unit_id}.")
+        raise ServiceError(refusal(N_("单位 %(id)s 不存在"), id=unit_id))
     text = (text or "").strip()
     refuse_control(text)
     if not text:
-        raise ServiceError("请填写报告内容 / Enter the report text.")
+        raise ServiceError(refusal(N_("请填写报告内容")))
     if len(text) > TEXT_MAX:
-        raise ServiceError(f"报告最多 {TEXT_MAX} 字 / The report may have at most {TEXT_MAX} characters.")
+        raise ServiceError(refusal(N_("报告最多 %(n)s 字"), n=TEXT_MAX))
     previous = latest(unit_id)
     if previous is not None and previous.verdict == "pending":
-        raise ServiceError(f"第 {previous.round} 轮尚未评定 / Round {previous.round} still awaits its verdict.")
+        raise ServiceError(refusal(N_("第 %(round)s 轮尚未评定"), round=previous.round))
     if previous is not None and previous.verdict == "passed":
-        raise ServiceError("该单位的分析检查报告已通过 / This unit's report has already passed.")
-    evaluation = create_evaluation(unit_id, REVIEW_KEY, open_now=open_now)  # commits the evaluation
+        raise ServiceError(refusal(N_("该单位的分析检查报告已通过")))
+    # Linked at creation: a later round is not a second first round (uq_evaluation_first_round).
+    evaluation = create_evaluation(unit_id, REVIEW_KEY, open_now=open_now,
+                                   previous_id=previous.evaluation_id if previous else None)  # commits it
     number = previous.round + 1 if previous else 1
-    if previous is not None:
-        evaluation.previous_id = previous.evaluation_id
     report = AnalysisReport(campaign_id=unit.campaign_id, unit_id=unit_id, round=number, text=text,
                             evaluation_id=evaluation.id, verdict="pending")
     db.session.add(report)
@@ -102,7 +102,7 @@ def submit(unit_id: int, text: str, user, open_now: bool = True) -> AnalysisRepo
         db.session.rollback()
         db.session.delete(db.session.get(Evaluation, evaluation.id))
         db.session.commit()
-        raise ServiceError("该轮报告刚被他人提交 / This round was just submitted by someone else.") from None
+        raise ServiceError(refusal(N_("该轮报告刚被他人提交"))) from None
     return report
 
 
@@ -164,9 +164,9 @@ def record_verdict(report: AnalysisReport, met: dict[str, bool], note: str, user
     """
     newest = latest(report.unit_id)
     if newest is None or newest.id != report.id:
-        raise ServiceError("只能评定最新一轮 / Only the newest round can be decided.")
+        raise ServiceError(refusal(N_("只能评定最新一轮")))
     if report.verdict != "pending":
-        raise ServiceError("该轮已评定 / This round has already been decided.")
+        raise ServiceError(refusal(N_("该轮已评定")))
     refuse_control(note)
     flags = {c.key: bool(met.get(c.key)) for c in CONDITIONS}
     report.verdict = "passed" if all(flags.values()) else "returned"

@@ -9,11 +9,13 @@ the number of ballots.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Integer, String, bindparam, cast, func, literal_column, select
 
 from extensions import db
 from models import (
@@ -40,46 +42,95 @@ class Frames:
         return self.counts, self.ballots, self.evaluations, self.groups, self.items, self.units
 
 
-def _read(query) -> pd.DataFrame:
-    return pd.read_sql(query, db.session.connection())
+def raw_rows(query, params: Optional[dict] = None) -> list[tuple]:
+    """The DBAPI's own tuples for a Core query (with ``params`` for its bound parameters).
+
+    SQLAlchemy still compiles the statement and binds its parameters; only the
+    fetch skips building a Row object per row (the columns read here are
+    integers, floats and text, which need no result processing).
+    """
+    result = db.session.connection().execute(query, params)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _read(query, columns: list[str]) -> pd.DataFrame:
+    """A frame from a Core query, converted exactly as ``pd.read_sql`` converts it
+    (``from_records`` with ``coerce_float``) but without its per-call overhead."""
+    return pd.DataFrame.from_records(raw_rows(query), columns=columns, coerce_float=True)
+
+
+def _int_frame(rows: list[tuple], columns: list[str]) -> Optional[pd.DataFrame]:
+    """Integer rows as int64 columns through one numpy array (the big tally frame); None if empty."""
+    if not rows:
+        return None
+    return pd.DataFrame(np.array(rows, dtype=np.int64), columns=columns)
+
+
+def _with_units(frame: Optional[pd.DataFrame], unit_of: dict, columns: list[str]) -> pd.DataFrame:
+    """Insert ``unit_id`` after ``evaluation_id``; no rows gives the empty frame read_sql gave."""
+    if frame is None:
+        return pd.DataFrame.from_records([], columns=columns, coerce_float=True)
+    frame.insert(1, "unit_id", frame["evaluation_id"].map(unit_of))
+    return frame
+
+
+def evaluation_id_source(ids: list[int]):
+    """A selectable of these evaluation ids bound as ONE parameter.
+
+    ``in_(ids)`` renders one placeholder per id in every query that uses it (272
+    per query for a province campaign); an array (PostgreSQL) or a JSON text
+    (SQLite) travels as a single value and the statement compiles once.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return select(func.unnest(bindparam("evaluation_ids", ids, type_=ARRAY(Integer))))
+    return select(literal_column("value")).select_from(
+        func.json_each(bindparam("evaluation_ids", json.dumps(ids))))
 
 
 def load_frames(evaluation_ids: Iterable[int]) -> Frames:
-    """Tally the ballots of these evaluations (one grouped query per frame)."""
-    ids = sorted(set(int(i) for i in evaluation_ids))
+    """Tally the ballots of these evaluations (one query per frame, the ids bound once)."""
+    ids = evaluation_id_source(sorted(set(int(i) for i in evaluation_ids)))
+    evaluations = _read(
+        select(Evaluation.id, Evaluation.unit_id, Evaluation.threshold,
+               Evaluation.min_ballots, Evaluation.questionnaire_id, Evaluation.previous_id)
+        .where(Evaluation.id.in_(ids)),
+        ["evaluation_id", "unit_id", "threshold", "min_ballots", "questionnaire_id", "previous_id"])
+    unit_of = dict(zip(evaluations["evaluation_id"], evaluations["unit_id"]))
     # Read the running tallies (kept in each ballot's transaction) rather than
     # scanning answers; surveys/tallies.py and `flask recount` prove them equal.
-    counts = _read(
-        select(Tally.evaluation_id, Evaluation.unit_id, Tally.item_id, Tally.rater_group_id.label("group_id"),
-               Tally.option_id, cast(Option.polarity, String).label("polarity"), Tally.n)
-        .join(Evaluation, Evaluation.id == Tally.evaluation_id)
-        .join(Option, Option.id == Tally.option_id)
-        .join(Item, Item.id == Tally.item_id)
-        .where(Tally.evaluation_id.in_(ids), Item.kind == ItemKind.SCALE, Tally.n > 0)
-    )
-    ballots = _read(
-        select(BallotTally.evaluation_id, Evaluation.unit_id, BallotTally.rater_group_id.label("group_id"),
-               BallotTally.n.label("n_ballots"))
-        .join(Evaluation, Evaluation.id == BallotTally.evaluation_id)
-        .where(BallotTally.evaluation_id.in_(ids), BallotTally.n > 0)
-    )
-    evaluations = _read(
-        select(Evaluation.id.label("evaluation_id"), Evaluation.unit_id, Evaluation.threshold,
-               Evaluation.min_ballots, Evaluation.questionnaire_id, Evaluation.previous_id)
-        .where(Evaluation.id.in_(ids))
-    )
+    # Only integers cross the wire: the unit comes from the evaluation (a foreign
+    # key, so every tally has one) and the polarity from its few distinct options.
+    counts = _with_units(_int_frame(raw_rows(
+        select(Tally.evaluation_id, Tally.item_id, Tally.rater_group_id, Tally.option_id, Tally.n)
+        .where(Tally.evaluation_id.in_(ids), Tally.n > 0,
+               Tally.item_id.in_(select(Item.id).where(Item.kind == ItemKind.SCALE)))),
+        ["evaluation_id", "item_id", "group_id", "option_id", "n"]), unit_of,
+        ["evaluation_id", "unit_id", "item_id", "group_id", "option_id", "polarity", "n"])
+    if len(counts):
+        polarity = dict(raw_rows(select(Option.id, cast(Option.polarity, String))
+                              .where(Option.id.in_([int(i) for i in counts["option_id"].unique()]))))
+        counts.insert(5, "polarity", counts["option_id"].map(polarity))
+    ballots = _with_units(_int_frame(raw_rows(
+        select(BallotTally.evaluation_id, BallotTally.rater_group_id, BallotTally.n)
+        .where(BallotTally.evaluation_id.in_(ids), BallotTally.n > 0)),
+        ["evaluation_id", "group_id", "n_ballots"]), unit_of, ["evaluation_id", "unit_id", "group_id", "n_ballots"])
     groups = _read(
-        select(RaterGroup.id.label("group_id"), RaterGroup.name.label("group"), RaterGroup.weight)
+        select(RaterGroup.id, RaterGroup.name, RaterGroup.weight)
         .where(RaterGroup.id.in_(select(evaluation_group.c.rater_group_id)
                                  .where(evaluation_group.c.evaluation_id.in_(ids))))
-        .order_by(RaterGroup.id)
-    )
+        .order_by(RaterGroup.id),
+        ["group_id", "group", "weight"])
     items = _read(
-        select(Item.id.label("item_id"), Item.text, Item.position)
+        select(Item.id, Item.text, Item.position)
         .where(Item.questionnaire_id.in_(select(Evaluation.questionnaire_id).where(Evaluation.id.in_(ids))),
                Item.kind == ItemKind.SCALE)
-        .order_by(Item.position)
-    )
+        .order_by(Item.position),
+        ["item_id", "text", "position"])
     units = unit_frame(select(Evaluation.campaign_id).where(Evaluation.id.in_(ids)))
     counts["n"] = counts["n"].astype("int64")
     ballots["n_ballots"] = ballots["n_ballots"].astype("int64")
@@ -121,10 +172,20 @@ def campaign_evaluation_ids(campaign_id: int, questionnaire_key: Optional[str] =
 
 
 def campaign_keys(campaign_id: int) -> list[str]:
-    """Questionnaire keys used by a campaign's evaluations, most used first."""
+    """Keys of the rated questionnaires a campaign's evaluations use, most used first.
+
+    Only surveys that give satisfaction / democratic-evaluation results (rates, make-up):
+    learning tests (kind ``quiz``) are scored against their answers on the quiz page, and
+    analysis-report reviews are read beside the verdict on the reports page, so neither
+    belongs in the overview's questionnaire choice or its default. Ties go by key, so the
+    default does not change from one request to the next.
+    """
+    from .reports import REVIEW_KEY  # imported here: reports imports this module
+
     rows = db.session.execute(
         select(Questionnaire.key, func.count()).join(Evaluation, Evaluation.questionnaire_id == Questionnaire.id)
-        .where(Evaluation.campaign_id == campaign_id).group_by(Questionnaire.key).order_by(func.count().desc())
+        .where(Evaluation.campaign_id == campaign_id, Questionnaire.kind == "survey", Questionnaire.key != REVIEW_KEY)
+        .group_by(Questionnaire.key).order_by(func.count().desc(), Questionnaire.key)
     ).all()
     return [r[0] for r in rows]
 

@@ -6,24 +6,43 @@ Views stay thin: they parse the request, check permissions and hand over to
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from extensions import db
+from ids import db_id
 from models import Campaign, Evaluation, Role
 
 from . import bp
 from .dashboards import campaign_overview, unit_detail
 from .makeup import decide_makeup
+from .overview_cache import cached_overview
 from .permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
 from .results import campaign_keys
 from .services import ServiceError, campaigns, evaluation_rows
 
-KEY_TITLES = {"satisfaction": "满意度测评", "meeting": "民主生活会质量民主测评", "report_review": "群众评议分析检查报告"}
+KEY_TITLES = {"satisfaction": _l("满意度测评"), "meeting": _l("民主生活会质量民主测评"),
+              "report_review": _l("群众评议分析检查报告")}
+#: Status labels of an evaluation, by ``EvaluationStatus`` value.
+STATUS_LABELS = {"draft": _l("草稿"), "open": _l("进行中"), "closed": _l("已结束")}
 
 
 @bp.app_context_processor
 def _titles():
-    return {"KEY_TITLES": KEY_TITLES, "Role": Role}
+    return {"KEY_TITLES": KEY_TITLES, "STATUS_LABELS": STATUS_LABELS, "Role": Role, "reason_of": reason_of}
+
+
+def reason_of(row) -> str:
+    """The make-up reason of a unit result or results document in the reader's language.
+
+    analysis/ writes each reason in both languages (``reason_zh`` or ``reason``, and
+    ``reason_en``); an English page shows the English one.
+    """
+    if str(get_locale()) == "en" and row.get("reason_en"):
+        return row["reason_en"]
+    return row.get("reason_zh", row.get("reason")) or ""
 
 
 @bp.app_template_filter("pct")
@@ -59,18 +78,22 @@ def home():
     return render_template("evaluation/home.html", campaigns=campaigns())
 
 
-def _overview_context(campaign_id: int) -> dict:
-    """Parse the overview's filters (bad values fall back to "all") and compute it."""
+def _overview_context(campaign_id: int, memo: bool = True) -> dict:
+    """Parse the overview's filters (bad values fall back to "all") and compute it.
+
+    The page takes it from the memo (:mod:`evaluation.overview_cache`); the print
+    report, opened rarely, computes it in full (with its DataFrames).
+    """
     campaign = _campaign_or_404(campaign_id)
     keys = campaign_keys(campaign_id)
     key = request.args.get("questionnaire")
     key = key if key in keys else (keys[0] if keys else None)
-    committee_id = request.args.get("committee", type=int)
-    group_id = request.args.get("group", type=int)
+    committee_id = request.args.get("committee", type=db_id)
+    group_id = request.args.get("group", type=db_id)
     context = {"campaign": campaign, "keys": keys, "key": key, "committee_id": committee_id, "group_id": group_id}
     if key is not None:
-        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id,
-                                            visible_unit_ids(current_user))
+        compute = cached_overview if memo else campaign_overview
+        context["view"] = compute(campaign_id, key, committee_id, group_id, visible_unit_ids(current_user))
     return context
 
 
@@ -85,7 +108,7 @@ def campaign(campaign_id: int):
 @role_required(*ALL_ROLES)
 def campaign_report(campaign_id: int):
     """Printable campaign report (A4, print stylesheet)."""
-    return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id))
+    return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id, memo=False))
 
 
 @bp.route("/campaigns/<int:campaign_id>/evaluations")
@@ -127,5 +150,5 @@ def makeup(evaluation_id: int):
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("evaluation.evaluation", evaluation_id=evaluation_id))
-    flash("已决定补课,并开启第二轮测评。 / Make-up decided; the second round is open.", "info")
+    flash(_("已决定补课,并开启第二轮测评。"), "info")
     return redirect(url_for("evaluation.evaluation", evaluation_id=decision.followup_id))

@@ -1,15 +1,18 @@
 """Organiser-side operations as plain functions: evaluations, codes, users.
 
 Views and CLI commands call these; they raise :class:`ServiceError` with a
-message in Chinese and English when the request cannot be honoured, and
-never leave a half-made change behind.
+message (in the page's language, or Chinese and English for the CLI, see
+:func:`refusal`) when the request cannot be honoured, and never leave a
+half-made change behind.
 """
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from flask import current_app
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (
@@ -26,34 +29,69 @@ class ServiceError(ValueError):
     """A request an organiser made that cannot be carried out; the message says why."""
 
 
+def N_(text: str) -> str:
+    """Mark a message for extraction; :func:`refusal` translates it when raised."""
+    return text
+
+
+def refusal(message: str, **values) -> str:
+    """A refusal in the reader's language: the chosen one on a page, Chinese then English for the CLI."""
+    if has_request_context() or not has_app_context():
+        return gettext(message, **values)
+    chinese = message % values if values else message
+    with force_locale("en"):
+        english = gettext(message, **values)
+    return chinese if english == chinese else f"{chinese} / {english}"
+
+
 def create_evaluation(unit_id: int, questionnaire_key: str, group_names: Optional[Sequence[str]] = None,
-                      threshold: float = 0.60, min_ballots: int = 8, open_now: bool = False) -> Evaluation:
-    """Put the latest version of a questionnaire to one unit for some of its campaign's rater groups."""
+                      threshold: float = 0.60, min_ballots: int = 8, open_now: bool = False,
+                      previous_id: Optional[int] = None) -> Evaluation:
+    """Put the latest version of a questionnaire to one unit for some of its campaign's rater groups.
+
+    ``previous_id`` makes it the next round of that evaluation. Refused for a
+    deactivated unit, and for a first round the unit already has.
+    """
     unit = db.session.get(Unit, unit_id)
     if unit is None:
-        raise ServiceError(f"单位 {unit_id} 不存在 / No unit with id {unit_id}.")
+        raise ServiceError(refusal(N_("单位 %(id)s 不存在"), id=unit_id))
+    if not unit.active:
+        raise ServiceError(refusal(N_("单位 %(name)s 已停用,不能建立测评"), name=unit.name))
     questionnaire = latest(questionnaire_key)
     if questionnaire is None:
-        raise ServiceError(f"测评表 {questionnaire_key} 不存在 / No questionnaire with key {questionnaire_key!r}.")
+        raise ServiceError(refusal(N_("测评表 %(key)s 不存在"), key=questionnaire_key))
     if not 0.0 < threshold <= 1.0:
-        raise ServiceError("阈值须在 0 到 1 之间 / The threshold must be between 0 and 1.")
+        raise ServiceError(refusal(N_("阈值须在 0 到 1 之间")))
     if min_ballots < 1:
-        raise ServiceError("最低票数至少为 1 / min_ballots must be at least 1.")
+        raise ServiceError(refusal(N_("最低票数至少为 1")))
     groups = list(unit.campaign.rater_groups)
     if group_names:
         by_name = {g.name: g for g in groups}
         missing = [name for name in group_names if name not in by_name]
         if missing:
-            raise ServiceError(f"测评主体不存在 / Unknown rater group(s): {', '.join(missing)}")
+            raise ServiceError(refusal(N_("测评主体不存在:%(names)s"), names=", ".join(missing)))
         groups = [by_name[name] for name in dict.fromkeys(group_names)]
     if not groups:
-        raise ServiceError("本活动尚无测评主体 / The campaign has no rater groups.")
-    evaluation = Evaluation(campaign=unit.campaign, unit=unit, questionnaire=questionnaire,
+        raise ServiceError(refusal(N_("本活动尚无测评主体")))
+    # One first round per unit and questionnaire (the unique index uq_evaluation_first_round):
+    # checked here for a clear message; the index settles a race between two organisers.
+    # Later rounds are guarded by their own decisions (MakeUp, AnalysisReport).
+    duplicate = refusal(N_("单位 %(name)s 已有此测评表的测评"), name=unit.name)
+    if previous_id is None and db.session.scalar(select(Evaluation.id).where(
+            Evaluation.unit_id == unit.id, Evaluation.questionnaire_id == questionnaire.id,
+            Evaluation.previous_id.is_(None)).limit(1)) is not None:
+        raise ServiceError(duplicate)
+    evaluation = Evaluation(campaign=unit.campaign, unit=unit, questionnaire=questionnaire, previous_id=previous_id,
                             rater_groups=groups, threshold=threshold, min_ballots=min_ballots)
     db.session.add(evaluation)
     if open_now:
         open_evaluation(evaluation)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # uq_evaluation_first_round: someone created it between our check and now.
+        db.session.rollback()
+        raise ServiceError(duplicate) from None
     return evaluation
 
 
@@ -71,14 +109,13 @@ def issue_codes(evaluation_id: int, group_name: str, count: int, user_id: Option
     """
     evaluation = db.session.get(Evaluation, evaluation_id)
     if evaluation is None:
-        raise ServiceError(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
+        raise ServiceError(refusal(N_("测评 %(id)s 不存在"), id=evaluation_id))
     group = next((g for g in evaluation.rater_groups if g.name == group_name), None)
     if group is None:
         names = ", ".join(g.name for g in evaluation.rater_groups)
-        raise ServiceError(f"该测评没有测评主体 {group_name} / This evaluation has no rater group "
-                           f"{group_name!r} (it has: {names}).")
+        raise ServiceError(refusal(N_("该测评没有测评主体 %(group)s(它有:%(names)s)"), group=group_name, names=names))
     if not 1 <= count <= MAX_CODES_PER_BATCH:
-        raise ServiceError(f"每批数量须在 1 到 {MAX_CODES_PER_BATCH} 之间 / Count must be 1–{MAX_CODES_PER_BATCH}.")
+        raise ServiceError(refusal(N_("每批数量须在 1 到 %(max)s 之间"), max=MAX_CODES_PER_BATCH))
     key = current_app.config["CODE_KEY"]
     codes: dict[str, str] = {}
     while len(codes) < count:
@@ -100,7 +137,7 @@ def void_batch(batch_id: int) -> int:
     """Void the unused codes of a batch; used codes keep their ballots. Returns codes voided."""
     batch = db.session.get(CodeBatch, batch_id)
     if batch is None:
-        raise ServiceError(f"批次 {batch_id} 不存在 / No code batch with id {batch_id}.")
+        raise ServiceError(refusal(N_("批次 %(id)s 不存在"), id=batch_id))
     voided = db.session.execute(
         update(BallotCode).where(BallotCode.batch_id == batch_id, BallotCode.status == CodeStatus.UNUSED)
         .values(status=CodeStatus.VOID).execution_options(synchronize_session=False)
@@ -138,17 +175,17 @@ def create_user(username: str, password: str, role: str = "organiser", unit_id: 
     """Create an organiser-side account with a hashed password."""
     username = (username or "").strip()
     if not username or len(username) > 80:
-        raise ServiceError("用户名须为 1 到 80 个字符 / The username must be 1–80 characters.")
+        raise ServiceError(refusal(N_("用户名须为 1 到 %(max)s 个字符"), max=80))
     try:
         role_value = Role(role)
     except ValueError:
-        raise ServiceError(f"未知角色 / Unknown role {role!r}: organiser, liaison or viewer.") from None
+        raise ServiceError(refusal(N_("未知角色 %(role)s(应为 organiser、liaison 或 viewer)"), role=role)) from None
     if len(password) < 8:
-        raise ServiceError("密码至少 8 位 / The password must have at least 8 characters.")
+        raise ServiceError(refusal(N_("密码至少 %(min)s 位"), min=8))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ServiceError(f"用户 {username} 已存在 / User {username!r} already exists.")
+        raise ServiceError(refusal(N_("用户 %(name)s 已存在"), name=username))
     if role_value is Role.LIAISON and (unit_id is None or db.session.get(Unit, unit_id) is None):
-        raise ServiceError("联络员须指定存在的单位 / A liaison needs an existing --unit.")
+        raise ServiceError(refusal(N_("联络员须指定存在的单位")))
     user = User(username=username, role=role_value, unit_id=unit_id)
     user.set_password(password)
     db.session.add(user)

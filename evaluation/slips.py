@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 
 import segno
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -71,11 +72,12 @@ class Issue:
 def targets_for(campaign_id: int, questionnaire_key: str, group_ids: Sequence[int],
                 unit_ids: Optional[set[int]] = None) -> list[tuple[Evaluation, RaterGroup]]:
     """(evaluation, group) pairs to issue for: the questionnaire's evaluations in the campaign that are
-    not closed, limited to ``unit_ids`` when given, × the chosen groups each evaluation has."""
+    not closed, of units still active (no slips for a unit deactivated since), limited to ``unit_ids``
+    when given, × the chosen groups each evaluation has."""
     query = (select(Evaluation).join(Unit, Unit.id == Evaluation.unit_id)
              .join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
              .where(Evaluation.campaign_id == campaign_id, Questionnaire.key == questionnaire_key,
-                    Evaluation.status != EvaluationStatus.CLOSED)
+                    Evaluation.status != EvaluationStatus.CLOSED, Unit.active.is_(True))
              .order_by(Unit.code, Evaluation.id)
              .options(selectinload(Evaluation.rater_groups), joinedload(Evaluation.unit),
                       joinedload(Evaluation.questionnaire)))
@@ -93,17 +95,15 @@ def issue(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int, lim
     ("codes_issue") records batches and counts, never a code.
     """
     if not targets:
-        raise ServiceError("没有可发放测评码的测评(已结束的测评不再发放) / Nothing to issue codes for "
-                           "(closed evaluations get no new codes).")
+        raise ServiceError(_("没有可发放测评码的测评(已结束的测评不再发放)"))
     if any(e.status is EvaluationStatus.CLOSED for e, _ in targets):
-        raise ServiceError("测评已结束,不再发放测评码 / The evaluation is closed: no new codes.")
+        raise ServiceError(_("测评已结束,不再发放测评码"))
     if per_target < 1:
-        raise ServiceError("每个测评主体至少发放 1 个 / Issue at least 1 code per group.")
+        raise ServiceError(_("每个测评主体至少发放 1 个"))
     total = per_target * len(targets)
     if total > limit:
-        raise ServiceError(f"一次最多发放 {limit} 个测评码,本次需要 {total} 个({len(targets)} 组 × {per_target});"
-                           f"请缩小范围或分多次发放 / At most {limit} codes per request; this needs {total}. "
-                           "Narrow the scope or issue in several steps.")
+        raise ServiceError(_("一次最多发放 %(limit)s 个测评码,本次需要 %(total)s 个(%(groups)s 组 × %(each)s);"
+                             "请缩小范围或分多次发放", limit=limit, total=total, groups=len(targets), each=per_target))
     key = current_app.config["CODE_KEY"]
     user_id = getattr(user, "id", None)
     batches = [CodeBatch(evaluation_id=e.id, rater_group_id=g.id, count=per_target, created_by=user_id)
@@ -138,7 +138,7 @@ def qr_svg(url: str) -> Markup:
     """An inline SVG QR code for ``url`` (no size attributes: the stylesheet sets it in mm)."""
     qr = segno.make(url, error="m", micro=False)
     return Markup(qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None,
-                                title="二维码 / QR code"))
+                                title=_("二维码")))
 
 
 def csv_text(codes: Sequence[IssuedCode]) -> str:
@@ -213,7 +213,7 @@ def void(batch_id: int, user=None) -> int:
     """
     batch = db.session.get(CodeBatch, batch_id)
     if batch is None:
-        raise ServiceError(f"批次 {batch_id} 不存在 / No code batch with id {batch_id}.")
+        raise ServiceError(_("批次 %(id)s 不存在", id=batch_id))
     unused = select(BallotCode.code_hash).where(BallotCode.batch_id == batch_id,
                                                 BallotCode.status == CodeStatus.UNUSED)
     n_unused = db.session.scalar(select(func.count()).select_from(unused.subquery()))

@@ -2,8 +2,8 @@
 
 Whatever arrives — a real workbook, a CSV saved by Excel in GBK, an old
 ``.xls``, a truncated or hostile file — either comes back as rows of stripped
-strings or raises :class:`SpreadsheetError` with a message in Chinese and
-English. XLSX files are opened with openpyxl in read-only (streaming) mode,
+strings or raises :class:`SpreadsheetError` with a message in the current
+language. XLSX files are opened with openpyxl in read-only (streaming) mode,
 after their ZIP directory has been checked so that a small upload cannot
 inflate into gigabytes (a "zip bomb") in memory.
 """
@@ -15,6 +15,8 @@ import io
 import zipfile
 from typing import Iterator
 
+from flask_babel import gettext as _
+
 #: Rows read at most (the header included); a campaign has a few hundred units.
 MAX_ROWS = 5000
 #: Columns read at most per row.
@@ -25,7 +27,7 @@ _WHITESPACE = " \t\r\n\u3000\ufeff\xa0"
 
 
 class SpreadsheetError(ValueError):
-    """The file cannot be read as a table; the message says why (Chinese / English)."""
+    """The file cannot be read as a table; the message says why."""
 
 
 def cell_text(value) -> str:
@@ -48,16 +50,15 @@ def read_rows(data: bytes) -> list[list[str]]:
     ZIP archive. Raises :class:`SpreadsheetError` for anything unreadable.
     """
     if not data:
-        raise SpreadsheetError("文件为空 / The file is empty.")
+        raise SpreadsheetError(_("文件为空"))
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise SpreadsheetError("不支持旧版 .xls 文件,请在 Excel 中另存为 .xlsx 或 CSV / Old .xls files are not "
-                               "supported; save the sheet as .xlsx or CSV.")
+        raise SpreadsheetError(_("不支持旧版 .xls 文件,请在 Excel 中另存为 .xlsx 或 CSV"))
     rows = list(_xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data))
     return [[cell_text(v) for v in row[:MAX_COLUMNS]] for row in rows]
 
 
 def _too_many() -> SpreadsheetError:
-    return SpreadsheetError(f"文件行数超过 {MAX_ROWS} 行 / The file has more than {MAX_ROWS} rows.")
+    return SpreadsheetError(_("文件行数超过 %(max)s 行", max=MAX_ROWS))
 
 
 def _decode(data: bytes) -> str:
@@ -67,14 +68,13 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SpreadsheetError("无法识别文件编码,请保存为 UTF-8 编码的 CSV 或 .xlsx / Unknown text encoding; "
-                           "save as UTF-8 CSV or .xlsx.")
+    raise SpreadsheetError(_("无法识别文件编码,请保存为 UTF-8 编码的 CSV 或 .xlsx"))
 
 
 def _csv_rows(data: bytes) -> Iterator[list[str]]:
     text = _decode(data)
     if "\x00" in text:
-        raise SpreadsheetError("文件不是 CSV 或 .xlsx 表格 / The file is neither CSV nor .xlsx.")
+        raise SpreadsheetError(_("文件不是 CSV 或 .xlsx 表格"))
     first_line = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=first_line.count)  # comma unless the header says otherwise
     try:
@@ -83,7 +83,7 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
                 raise _too_many()
             yield row
     except csv.Error as error:
-        raise SpreadsheetError(f"CSV 格式错误 / Malformed CSV: {error}") from None
+        raise SpreadsheetError(_("CSV 格式错误:%(error)s", error=error)) from None
 
 
 def _check_zip(data: bytes) -> None:
@@ -92,12 +92,11 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise SpreadsheetError("文件已损坏,无法作为 .xlsx 打开 / The file is damaged and cannot be opened "
-                               "as .xlsx.") from None
+        raise SpreadsheetError(_("文件已损坏,无法作为 .xlsx 打开")) from None
     if sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED or len(infos) > 1000:
-        raise SpreadsheetError("文件解压后过大 / The workbook is too large once unpacked.")
+        raise SpreadsheetError(_("文件解压后过大"))
     if not any(i.filename.startswith("xl/") for i in infos):
-        raise SpreadsheetError("压缩文件不是 .xlsx 工作簿 / The archive is not an .xlsx workbook.")
+        raise SpreadsheetError(_("压缩文件不是 .xlsx 工作簿"))
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list]:
@@ -116,8 +115,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list]:
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds of error on a bad file
-        raise SpreadsheetError("文件已损坏或不是有效的 .xlsx 工作簿 / The file is damaged or not a valid "
-                               ".xlsx workbook.") from None
+        raise SpreadsheetError(_("文件已损坏或不是有效的 .xlsx 工作簿")) from None
     finally:
         if workbook is not None:
             workbook.close()

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Optional
 
 import pandas as pd
+from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis.progress import progress_figure, progress_pivot, progress_table
@@ -22,7 +23,7 @@ from .audit import record
 from .dashboards import figure_json
 from .lookback import LOOKBACKS
 from .results import unit_frame
-from .services import ServiceError
+from .services import N_, ServiceError, refusal
 from .text_checks import refuse_control
 
 STANDARD_PLAN = (
@@ -52,7 +53,7 @@ def create_standard_plan(campaign: Campaign, user) -> list[Stage]:
     Refused when the campaign already has stages (edit them instead).
     """
     if plan(campaign.id):
-        raise ServiceError("本活动已有阶段安排 / This campaign already has its stages.")
+        raise ServiceError(refusal(N_("本活动已有阶段安排")))
     spans = _split_dates(campaign.starts_on, campaign.ends_on, len(STANDARD_PLAN))
     stages = []
     for position, ((name, steps), (starts, ends)) in enumerate(zip(STANDARD_PLAN, spans), start=1):
@@ -70,9 +71,9 @@ def edit_stage(stage: Stage, name: str, starts_on: Optional[dt.date], ends_on: O
     name = (name or "").strip()
     refuse_control(name)
     if not name or len(name) > 100:
-        raise ServiceError("阶段名称须为 1 到 100 个字 / The name must have 1–100 characters.")
+        raise ServiceError(refusal(N_("阶段名称须为 1 到 100 个字")))
     if starts_on and ends_on and ends_on < starts_on:
-        raise ServiceError("结束日期早于开始日期 / The end date is before the start date.")
+        raise ServiceError(refusal(N_("结束日期早于开始日期")))
     stage.name, stage.starts_on, stage.ends_on = name, starts_on, ends_on
     record("stage_edit", f"stage:{stage.id}", user, campaign_id=stage.campaign_id, name=name,
            starts_on=starts_on, ends_on=ends_on)
@@ -94,10 +95,10 @@ def completions(unit_id: int) -> dict[int, UnitStep]:
 def set_done(unit: Unit, step: Step, done_on: dt.date, note: str, user) -> UnitStep:
     """Mark a step done for a unit on a date (or correct the date and note)."""
     if step.stage.campaign_id != unit.campaign_id:
-        raise ServiceError("该环节不属于本单位的活动 / That step is not in this unit's campaign.")
+        raise ServiceError(refusal(N_("该环节不属于本单位的活动")))
     refuse_control(note)
     if done_on is None:
-        raise ServiceError("请填写完成日期 / Enter the date it was done.")
+        raise ServiceError(refusal(N_("请填写完成日期")))
     row = db.session.scalar(select(UnitStep).where(UnitStep.unit_id == unit.id, UnitStep.step_id == step.id))
     if row is None:
         row = UnitStep(unit_id=unit.id, step_id=step.id, done_on=done_on)
@@ -125,7 +126,7 @@ def milestones(stages: list[Stage]) -> pd.DataFrame:
         rows += [{"key": f"step:{s.id}", "label": s.name} for s in stage.steps]
         if stage.position in after:
             kind = after[stage.position]
-            rows.append({"key": f"lookback:{kind}", "label": f"回头看·{LOOKBACKS[kind]['title']}"})
+            rows.append({"key": f"lookback:{kind}", "label": gettext("回头看·%(title)s", title=LOOKBACKS[kind]["title"])})
     return pd.DataFrame(rows, columns=["key", "label"])
 
 
@@ -150,7 +151,7 @@ def progress(campaign_id: int, unit_ids: Optional[set[int]] = None) -> dict:
         LookBack.unit_id.in_(ids), LookBack.completed_on.is_not(None)))
     done = pd.DataFrame([(u, f"step:{s}") for u, s in step_rows] + [(u, f"lookback:{k}") for u, k in look_rows],
                         columns=["unit_id", "key"])
-    table = progress_table(units, steps, done)
+    table = progress_table(units, steps, done, translate=gettext)
     return {"stages": stages, "milestones": steps.to_dict("records"), "table": table,
             "rows": progress_pivot(table) if len(table) else [],
-            "figure_json": figure_json(progress_figure(table)) if len(table) else None}
+            "figure_json": figure_json(progress_figure(table, translate=gettext)) if len(table) else None}

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 import pandas as pd
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from analysis.exports import csv_chunks
@@ -20,18 +21,18 @@ from models import Suggestion, Unit, utcnow
 
 from .audit import record
 from .days import local_today
-from .services import ServiceError
+from .services import N_, ServiceError, refusal
 from .text_checks import refuse_control
 
-#: Stored key → label (Chinese / English). The key is what the database keeps.
+#: Stored key → label (translated when shown). The key is what the database keeps.
 CATEGORIES = {
-    "ideas": "发展思路 / Development ideas",
-    "problems": "突出问题 / Pressing problems",
-    "conduct": "作风建设 / Work style",
-    "institutions": "体制机制 / Institutions and mechanisms",
-    "other": "其他 / Other",
+    "ideas": _l("发展思路"),
+    "problems": _l("突出问题"),
+    "conduct": _l("作风建设"),
+    "institutions": _l("体制机制"),
+    "other": _l("其他"),
 }
-STATUSES = {"pending": "待审核 / pending", "approved": "已采纳 / approved", "rejected": "未采纳 / rejected"}
+STATUSES = {"pending": _l("待审核"), "approved": _l("已采纳"), "rejected": _l("未采纳")}
 #: Longest suggestion accepted, in characters.
 TEXT_MAX = 1000
 #: Rows per page of the moderation list.
@@ -51,11 +52,11 @@ def submit(unit: Unit, category: str, text: str) -> Suggestion:
     text = (text or "").strip()
     refuse_control(text)
     if category not in CATEGORIES:
-        raise ServiceError("请选择类别 / Choose a category.")
+        raise ServiceError(refusal(N_("请选择类别")))
     if not text:
-        raise ServiceError("请填写意见或建议 / Write your suggestion.")
+        raise ServiceError(refusal(N_("请填写意见或建议")))
     if len(text) > TEXT_MAX:
-        raise ServiceError(f"最多 {TEXT_MAX} 字 / At most {TEXT_MAX} characters.")
+        raise ServiceError(refusal(N_("最多 %(n)s 字"), n=TEXT_MAX))
     suggestion = Suggestion(campaign_id=unit.campaign_id, unit_id=unit.id, category=category, text=text,
                             status="pending", submitted_on=local_today())
     db.session.add(suggestion)
@@ -66,7 +67,7 @@ def submit(unit: Unit, category: str, text: str) -> Suggestion:
 def moderate(suggestion: Suggestion, status: str, user) -> Suggestion:
     """Approve, reject or put back to pending; the caller has checked the user may see the unit."""
     if status not in STATUSES:
-        raise ServiceError(f"未知状态 / Unknown status {status!r}.")
+        raise ServiceError(refusal(N_("未知状态:%(status)s"), status=status))
     previous = suggestion.status
     suggestion.status = status
     suggestion.moderated_by = getattr(user, "id", None)
@@ -144,8 +145,8 @@ def export_chunks(campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optio
     result = db.session.execute(query.execution_options(yield_per=CSV_BATCH))
     for rows in result.partitions():
         frame = pd.DataFrame([tuple(r) for r in rows], columns=CSV_COLUMNS)
-        frame["category"] = frame["category"].map(lambda k: CATEGORIES.get(k, k).split(" / ")[0])
-        frame["status"] = frame["status"].map(lambda k: STATUSES.get(k, k).split(" / ")[0])
+        frame["category"] = frame["category"].map(lambda k: str(CATEGORIES.get(k, k)))
+        frame["status"] = frame["status"].map(lambda k: str(STATUSES.get(k, k)))
         frame["submitted_on"] = frame["submitted_on"].map(lambda d: d.isoformat())
         chunks = csv_chunks(frame, chunk_rows=CSV_BATCH)
         next(chunks)  # header already sent

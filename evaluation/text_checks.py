@@ -9,19 +9,21 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from flask_babel import gettext
 from wtforms.validators import ValidationError
 
-from .services import ServiceError
+from .services import N_, ServiceError, refusal
 
 #: C0 control characters other than tab, newline and carriage return.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-MESSAGE = "含有无法保存的控制字符 / Contains control characters that cannot be stored."
+#: Translated when raised: in the page's language, or Chinese and English for the CLI.
+MESSAGE = N_("含有无法保存的控制字符")
 
 
 def refuse_control(*values: Optional[str]) -> None:
     """Raise :class:`ServiceError` when any of the texts holds a control character."""
     if any(isinstance(v, str) and CONTROL.search(v) for v in values):
-        raise ServiceError(MESSAGE)
+        raise ServiceError(refusal(MESSAGE))
 
 
 class NoControlChars:
@@ -29,4 +31,4 @@ class NoControlChars:
 
     def __call__(self, form, field) -> None:
         if isinstance(field.data, str) and CONTROL.search(field.data):
-            raise ValidationError(MESSAGE)
+            raise ValidationError(gettext(MESSAGE))

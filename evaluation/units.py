@@ -15,9 +15,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from extensions import db
+from ids import MAX_ID
 from models import Campaign, Evaluation, Unit, UnitKind
 
 from .audit import record
@@ -25,7 +28,7 @@ from .permissions import subtree_ids
 from .services import ServiceError
 from .text_checks import refuse_control
 
-KIND_LABELS = {UnitKind.COMMITTEE: "党(工)委", UnitKind.UNIT: "单位", UnitKind.BRANCH: "支部"}
+KIND_LABELS = {UnitKind.COMMITTEE: _l("党(工)委"), UnitKind.UNIT: _l("单位"), UnitKind.BRANCH: _l("支部")}
 #: Kinds a parent may have, per kind of child (None: at the top of the tree).
 ALLOWED_PARENTS: dict[UnitKind, set[Optional[UnitKind]]] = {
     UnitKind.COMMITTEE: {None, UnitKind.COMMITTEE},
@@ -36,12 +39,12 @@ NAME_MAX, CODE_MAX, MEMBERS_MAX = 200, 40, 10_000_000
 
 
 def parent_kind_error(kind: UnitKind, parent_kind: Optional[UnitKind]) -> Optional[str]:
-    """Why a ``kind`` may not sit under a parent of ``parent_kind`` (None when it may), in Chinese."""
+    """Why a ``kind`` may not sit under a parent of ``parent_kind`` (None when it may), in the current language."""
     if parent_kind in ALLOWED_PARENTS[kind]:
         return None
     if parent_kind is None:
-        return f"{KIND_LABELS[kind]}必须有上级单位"
-    return f"{KIND_LABELS[kind]}不能隶属于{KIND_LABELS[parent_kind]}"
+        return _("%(kind)s必须有上级单位", kind=KIND_LABELS[kind])
+    return _("%(kind)s不能隶属于%(parent)s", kind=KIND_LABELS[kind], parent=KIND_LABELS[parent_kind])
 
 
 @dataclass
@@ -58,7 +61,7 @@ def campaign_or_error(campaign_id: Optional[int]) -> Campaign:
     """The campaign with this id, or a ServiceError."""
     campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign is None:
-        raise ServiceError(f"活动 {campaign_id} 不存在 / No campaign with id {campaign_id}.")
+        raise ServiceError(_("活动 %(id)s 不存在", id=campaign_id))
     return campaign
 
 
@@ -98,11 +101,11 @@ def create_campaign(name: str, starts_on: Optional[dt.date] = None, ends_on: Opt
     name = (name or "").strip()
     refuse_control(name)
     if not name or len(name) > 200:
-        raise ServiceError("活动名称须为 1 到 200 个字符 / The name must be 1–200 characters.")
+        raise ServiceError(_("活动名称须为 1 到 %(max)s 个字符", max=200))
     if starts_on and ends_on and starts_on > ends_on:
-        raise ServiceError("开始日期晚于结束日期 / The start date is after the end date.")
+        raise ServiceError(_("开始日期晚于结束日期"))
     if db.session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
-        raise ServiceError(f"活动“{name}”已存在 / A campaign named {name!r} already exists.")
+        raise ServiceError(_("活动“%(name)s”已存在", name=name))
     campaign = Campaign(name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(campaign)
     db.session.flush()
@@ -112,9 +115,10 @@ def create_campaign(name: str, starts_on: Optional[dt.date] = None, ends_on: Opt
 
 
 def _unit_or_error(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
+    # An id past the column would make the database raise rather than miss.
+    unit = db.session.get(Unit, unit_id) if 0 < unit_id <= MAX_ID else None
     if unit is None:
-        raise ServiceError(f"单位 {unit_id} 不存在 / No unit with id {unit_id}.")
+        raise ServiceError(_("单位 %(id)s 不存在", id=unit_id))
     return unit
 
 
@@ -128,14 +132,14 @@ def edit_unit(unit_id: int, name: str, kind: UnitKind, members: int) -> Unit:
     name = (name or "").strip()
     refuse_control(name)
     if not name or len(name) > NAME_MAX:
-        raise ServiceError(f"名称须为 1 到 {NAME_MAX} 个字符 / The name must be 1–{NAME_MAX} characters.")
+        raise ServiceError(_("名称须为 1 到 %(max)s 个字符", max=NAME_MAX))
     if not 0 <= members <= MEMBERS_MAX:
-        raise ServiceError("人数须为非负整数 / Members must be a whole number, 0 or more.")
+        raise ServiceError(_("人数须为非负整数"))
     problem = parent_kind_error(kind, unit.parent.kind if unit.parent else None)
     for child in unit.children:
         problem = problem or parent_kind_error(child.kind, kind)
     if problem:
-        raise ServiceError(f"类型不符合层级:{problem} / The kind does not fit the tree.")
+        raise ServiceError(_("类型不符合层级:%(problem)s", problem=problem))
     before = {"name": unit.name, "kind": unit.kind.value, "members": unit.members}
     after = {"name": name, "kind": kind.value, "members": members}
     changes = {field: [str(before[field]), str(after[field])] for field in before if before[field] != after[field]}
@@ -157,15 +161,14 @@ def move_unit(unit_id: int, parent_id: Optional[int]) -> Unit:
     if parent_id is not None:
         parent = _unit_or_error(parent_id)
         if parent.campaign_id != unit.campaign_id:
-            raise ServiceError("上级单位不属于同一活动 / The new parent belongs to another campaign.")
+            raise ServiceError(_("上级单位不属于同一活动"))
         if parent.id in subtree_ids(unit.id):
-            raise ServiceError("不能移到自身或其下级单位之下(会形成循环)/ A unit cannot move under itself "
-                               "or one of its own subunits (that would make a cycle).")
+            raise ServiceError(_("不能移到自身或其下级单位之下(会形成循环)"))
         if unit.active and not parent.active:
-            raise ServiceError("不能移到已停用的单位之下 / The new parent is deactivated.")
+            raise ServiceError(_("不能移到已停用的单位之下"))
     problem = parent_kind_error(unit.kind, parent.kind if parent else None)
     if problem:
-        raise ServiceError(f"{problem} / That parent has the wrong kind for this unit.")
+        raise ServiceError(problem)
     if unit.parent_id != parent_id:
         old = unit.parent
         unit.parent = parent
@@ -183,7 +186,7 @@ def set_active(unit_id: int, active: bool) -> int:
     unit = _unit_or_error(unit_id)
     if active:
         if unit.parent is not None and not unit.parent.active:
-            raise ServiceError("上级单位已停用,请先启用上级单位 / Reactivate the parent unit first.")
+            raise ServiceError(_("上级单位已停用,请先启用上级单位"))
         changed = [unit] if not unit.active else []
     else:
         ids = subtree_ids(unit.id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
@@ -18,11 +20,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Item, ItemKind, Questionnaire
 
-REQUIRED_MSG = "此题为必答题,请作出选择 / This item is required."
-FILL_REQUIRED_MSG = "此题为必答题,请填写答案 / This item is required: please fill in an answer."
-INVALID_CHOICE_MSG = "所选选项无效 / Not a valid choice."
-TEXT_TOO_LONG_MSG = "内容过长,最多 %(max)d 个字 / Too long: at most %(max)d characters."
-CONTROL_CHARS_MSG = "含有无法保存的控制字符 / Contains control characters that cannot be stored."
+REQUIRED_MSG = _l("此题为必答题,请作出选择")
+FILL_REQUIRED_MSG = _l("此题为必答题,请填写答案")
+INVALID_CHOICE_MSG = _l("所选选项无效")
+TEXT_TOO_LONG_MSG = _l("内容过长,最多 %(max)d 个字")
+CONTROL_CHARS_MSG = _l("含有无法保存的控制字符")
 #: C0 control characters other than tab, newline and carriage return (PostgreSQL refuses NUL in text).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Longest fill-in answer (填空题) of a learning test; accepted answers are a few words.
@@ -32,8 +34,7 @@ FILL_MAX = 200
 class CodeEntryForm(FlaskForm):
     """The box on ``/`` where a rater types the code from their slip."""
 
-    code = StringField("测评码 / Ballot code", validators=[InputRequired("请输入测评码 / Please enter your code."),
-                                                           Length(max=64)])
+    code = StringField(_l("您的测评码"), validators=[InputRequired(_l("请输入测评码")), Length(max=64)])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -93,9 +94,9 @@ def unexpected_fields(form_data: MultiDict, items: Iterable[Item]) -> Optional[s
             continue
         item = by_name.get(name)
         if item is None:
-            return "表单中含有本测评表以外的内容 / The form contains fields that are not in this questionnaire."
+            return _("表单中含有本测评表以外的内容")
         if item.kind is not ItemKind.MULTIPLE and len(form_data.getlist(name)) > 1:
-            return "同一题提交了多个答案 / More than one answer was sent for a single-answer item."
+            return _("同一题提交了多个答案")
     return None
 
 

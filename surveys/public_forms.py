@@ -4,6 +4,7 @@ No name, contact or account is asked for: the form is anonymous by design.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -15,14 +16,13 @@ from evaluation.text_checks import NoControlChars
 class SuggestionForm(FlaskForm):
     """One suggestion to a unit (CSRF-protected like every form)."""
 
-    category = SelectField("类别 / Category", choices=[("", "请选择 / Choose…"), *CATEGORIES.items()],
-                           validators=[InputRequired("请选择类别 / Choose a category.")])
-    text = TextAreaField(f"意见和建议(最多 {TEXT_MAX} 字)/ Your suggestion (at most {TEXT_MAX} characters)",
-                         validators=[InputRequired("请填写意见或建议 / Write your suggestion."), NoControlChars(),
-                                     Length(max=TEXT_MAX, message=f"最多 {TEXT_MAX} 字 / At most {TEXT_MAX} "
-                                                                  "characters.")])
+    category = SelectField(_l("类别"), choices=[("", _l("请选择")), *CATEGORIES.items()],
+                           validators=[InputRequired(_l("请选择类别"))])
+    text = TextAreaField(_l("意见和建议(最多 %(max)s 字)", max=TEXT_MAX),
+                         validators=[InputRequired(_l("请填写意见或建议")), NoControlChars(),
+                                     Length(max=TEXT_MAX, message=_l("最多 %(max)s 字", max=TEXT_MAX))])
 
     def validate_category(self, field) -> None:
         """Only the listed categories (the empty prompt is not one)."""
         if field.data not in CATEGORIES:
-            raise ValidationError("请选择类别 / Choose a category.")
+            raise ValidationError(_l("请选择类别"))

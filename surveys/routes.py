@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from extensions import limiter
 
-from . import bp, guard
+from . import bp, guard, structure
 from .ballots import CodeState, SubmitResult, code_state_after_reject, lookup, submit_ballot
 from .codes import format_code, normalise_code
-from .forms import CodeEntryForm, answers_from_form, ballot_form_class, field_name, unexpected_fields
+from .forms import CodeEntryForm, answers_from_form, field_name, unexpected_fields
 
 # HTTP status for each reason a code cannot open a questionnaire.
 _STATE_STATUS = {
@@ -31,7 +32,7 @@ def index():
         code = normalise_code(form.code.data)
         if code is not None:
             return redirect(url_for("surveys.ballot", code=format_code(code)))
-        form.code.errors.append("测评码格式不正确:应为 12 位字母和数字 / Not a valid code: 12 letters and digits.")
+        form.code.errors.append(_("测评码格式不正确:应为 12 位字母和数字"))
     return render_template("surveys/index.html", form=form), (400 if form.errors else 200)
 
 
@@ -52,18 +53,19 @@ def ballot(code: str):
         return _code_problem(found.state)
     row = found.code
     evaluation = row.evaluation
-    questionnaire = evaluation.questionnaire
-    items = list(questionnaire.items)
+    # An open evaluation's questionnaire is frozen: its snapshot and form class are made once per process.
+    questionnaire = structure.questionnaire(evaluation.questionnaire_id)
+    items = questionnaire.items
     # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
     # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)
     formdata = request.form if request.method == "POST" else None
-    form = ballot_form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(formdata=formdata)
+    form = structure.form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(formdata=formdata)
     context = dict(evaluation=evaluation, questionnaire=questionnaire, group=row.rater_group,
                    form=form, items=items, field_name=field_name, code=code)
     if request.method == "POST":
         problem = unexpected_fields(request.form, items)
         if problem:
-            return render_template("errors/error.html", code=400, title="无法提交 / Not submitted",
+            return render_template("errors/error.html", code=400, title=_("无法提交"),
                                    message=problem), 400
         if not form.validate():
             return render_template("surveys/ballot.html", **context), 400
@@ -71,12 +73,11 @@ def ballot(code: str):
         if result is SubmitResult.STORED:
             return redirect(url_for("surveys.thanks"))
         if result is SubmitResult.BUSY:
-            return render_template("errors/error.html", code=503, title="系统繁忙 / Busy",
-                                   message="系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。"
-                                           " / The system is busy: nothing was stored and your code is "
-                                           "still valid. Please submit again shortly."), 503
+            return render_template("errors/error.html", code=503, title=_("系统繁忙"),
+                                   message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
         return _code_problem(code_state_after_reject(row.code_hash))
-    return render_template("surveys/ballot.html", **context)
+    return render_template("surveys/ballot.html", items_html=structure.items_html(questionnaire, form, field_name),
+                           **context)
 
 
 @bp.route("/thanks")

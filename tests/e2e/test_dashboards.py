@@ -33,7 +33,7 @@ def test_organiser_filters_opens_flagged_unit_and_downloads_xlsx(seeded, server,
     assert re.search(r"5\s*个单位", kpis) and re.search(r"1\s*个需补课", kpis), kpis
     assert _ranking_units(page) == set(ids["units"])
 
-    page.get_by_label(re.compile("党\\(工\\)委 / Committee")).select_option(label="江南街道党工委")
+    page.get_by_label(re.compile("党\\(工\\)委")).select_option(label="江南街道党工委")
     page.get_by_role("button", name=re.compile("筛选")).click()
     page.wait_for_url(re.compile(rf"committee={ids['committees']['江南街道党工委']}"))
     page.wait_for_selector("#fig-ranking .main-svg")

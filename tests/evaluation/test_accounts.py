@@ -39,7 +39,7 @@ def test_organiser_creates_liaison_viewer_and_organiser_accounts(app, client, or
     assert (user(app, "vi").role, user(app, "vi").unit_id) == (Role.VIEWER, None)
     assert user(app, "or2").role is Role.ORGANISER
     page = client.get("/admin/users").get_data(as_text=True)
-    assert "联络员 / liaison" in page and "第一单位" in page
+    assert "<td>联络员</td>" in page and "第一单位" in page
     fresh = app.test_client()
     fresh.post("/login", data={"username": "li", "password": "long-enough-1"})
     assert fresh.get(f"/admin/evaluations/{organiser['evaluation']}").status_code == 200
@@ -47,11 +47,11 @@ def test_organiser_creates_liaison_viewer_and_organiser_accounts(app, client, or
 
 @pytest.mark.parametrize("data, message", [
     ({"username": "li", "role": "liaison", "unit": 0, "password": "long-enough-1"}, "联络员须指定单位"),
-    ({"username": "li", "role": "liaison", "unit": 999999, "password": "long-enough-1"}, "Not a valid choice"),
+    ({"username": "li", "role": "liaison", "unit": 999999, "password": "long-enough-1"}, "不是有效的选择"),
     ({"username": "vi", "role": "viewer", "unit": 0, "password": "short"}, "密码须为 8 到 200 个字符"),
     ({"username": "org", "role": "viewer", "unit": 0, "password": "long-enough-1"}, "已存在"),
     ({"username": "", "role": "viewer", "unit": 0, "password": "long-enough-1"}, "请输入用户名"),
-    ({"username": "x", "role": "admin", "unit": 0, "password": "long-enough-1"}, "Not a valid choice"),
+    ({"username": "x", "role": "admin", "unit": 0, "password": "long-enough-1"}, "不是有效的选择"),
 ])
 def test_bad_account_requests_are_refused(app, client, organiser, data, message):
     response = client.post("/admin/users", data=data)

@@ -69,9 +69,9 @@ def test_the_last_item_cannot_be_deleted(app, organiser, campaign):
 @pytest.mark.parametrize("data, message", [
     ({"text": "", "kind": "scale", "scale": "new"}, "此项必填"),
     ({"text": "字" * 501, "kind": "scale", "scale": "new"}, "最多 500 个字"),
-    ({"text": "题", "kind": "essay", "scale": "new"}, "Not a valid choice"),
+    ({"text": "题", "kind": "essay", "scale": "new"}, "不是有效的选择"),
     ({"text": "题", "scale": "new"}, "此项必填"),
-    ({"text": "题", "kind": "scale", "scale": "abc"}, "Not a valid choice"),
+    ({"text": "题", "kind": "scale", "scale": "abc"}, "不是有效的选择"),
 ])
 def test_item_fields_are_validated(app, organiser, campaign, data, message):
     qid = copy(organiser, "meeting", "m4")
@@ -95,7 +95,11 @@ def test_scale_item_needs_a_positive_and_a_negative_option(app, organiser, campa
                               data={"text": "总体评价", "kind": "scale", "required": "y", "scale": str(single_scale)})
     body = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "至少要有一个肯定" in body and "否定" in body and "could never be scored" in body
+    assert "至少要有一个肯定" in body and "否定" in body and "could never be scored" not in body
+    organiser.get("/lang/en")  # the same refusal, in English
+    response = organiser.post(f"{BASE}/{qid}/items/{got['items'][0]}",
+                              data={"text": "总体评价", "kind": "scale", "required": "y", "scale": str(single_scale)})
+    assert response.status_code == 400 and "could never be scored" in response.get_data(as_text=True)
     assert snapshot(app) == before
 
 
@@ -137,7 +141,7 @@ def test_options_add_reorder_delete_and_swap_polarity(app, organiser, campaign):
     ({0: {"score": "abc"}}, "save", "分值须为数字"),
     ({0: {"score": "nan"}}, "save", "有限的数字"),
     ({0: {"score": "inf"}}, "save", "有限的数字"),
-    ({0: {"polarity": "maybe"}}, "save", "Not a valid choice"),
+    ({0: {"polarity": "maybe"}}, "save", "不是有效的选择"),
     ({}, "explode", "操作无效"),
     ({}, "up:abc", "操作无效"),
 ])
@@ -245,7 +249,7 @@ def test_quiz_copy_keeps_its_key_and_the_preview_hides_it(app, organiser, campai
     page = organiser.get(f"{BASE}/{qid}").get_data(as_text=True)
     assert "✓" in page and "以人为本" in page and "及格分" in page
     preview = organiser.get(f"{BASE}/{qid}/preview").get_data(as_text=True)
-    assert "第一要义是" in preview and "预览 / Preview" in preview
+    assert "第一要义是" in preview and "这是测评人看到的测评表" in preview
     assert "✓" not in preview and "correct" not in preview and "核心是____" in preview
     assert preview.count("以人为本") == 1  # the option label of item 2, never the fill-in answer
 
@@ -283,7 +287,7 @@ def test_quiz_items_and_keys_are_edited_and_checked(app, organiser, campaign, qu
         "no accepted answer": (organiser.post(f"{BASE}/{quiz}/items/{fill_item}", data={
             "text": "核心是____", "kind": "fill", "points": "20", "accepted": " \n "}), "参考答案"),
         "scale kind in a quiz": (organiser.post(f"{BASE}/{quiz}/items/new", data={
-            "text": "满意吗", "kind": "scale", "scale": "new"}), "Not a valid choice"),
+            "text": "满意吗", "kind": "scale", "scale": "new"}), "不是有效的选择"),
         "pass mark above 100": (organiser.post(f"{BASE}/{quiz}/meta", data={
             "title": "学习成果测试", "pass_mark": "120"}), "0 到 100"),
         "points not a number": (organiser.post(f"{BASE}/{quiz}/items/{fill_item}", data={
@@ -300,7 +304,7 @@ def test_a_survey_offers_no_fill_in_and_keeps_no_key(app, organiser, campaign):
     scale_id = ids(app, qid)["scales"][0][0]
     before = snapshot(app)
     response = organiser.post(f"{BASE}/{qid}/items/new", data={"text": "填空", "kind": "fill", "accepted": "x"})
-    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "不是有效的选择" in response.get_data(as_text=True)
     assert snapshot(app) == before
     r = organiser.post(f"{BASE}/{qid}/scales/{scale_id}", data=scale_form(app, scale_id, {0: {"correct": "y"}}))
     assert r.status_code == 302

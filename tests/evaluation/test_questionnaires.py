@@ -48,7 +48,7 @@ def test_copy_edit_preview_open_freeze_new_version(app, organiser, campaign):
     page = client.get(f"{BASE}/{qid}/preview")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "预览 / Preview" in html and "查找突出问题是否准确" in html and "基本满意" in html
+    assert "这是测评人看到的测评表" in html and "查找突出问题是否准确" in html and "基本满意" in html
     assert "无记名测评" in html and 'class="option"' in html  # same template and macros as a ballot
     assert 'method="post"' not in html and "/v/" not in html and "csrf_token" not in html
     assert "disabled" in html.split("提交测评票")[0].rsplit("<button", 1)[1]
@@ -236,7 +236,7 @@ def test_new_version_only_from_a_frozen_version_without_an_editable_successor(ap
     response = organiser.post(f"{BASE}/{sid}/new-version")
     assert response.status_code == 400 and "第 2 版" in response.get_data(as_text=True)
     page = organiser.get(f"{BASE}/{sid}").get_data(as_text=True)
-    assert f"/admin/questionnaires/{v2}" in page and "新建版本 / Create a new version" not in page
+    assert f"/admin/questionnaires/{v2}" in page and "新建版本</button>" not in page
     with app.app_context():
         assert latest("satisfaction").id == v2 and latest("satisfaction").version == 2
         existing = db.session.get(Evaluation, campaign["evaluation"])
@@ -252,7 +252,7 @@ def test_new_version_only_from_a_frozen_version_without_an_editable_successor(ap
 def test_frozen_page_shows_read_only_and_offers_a_new_version(app, organiser, campaign):
     sid = latest_id(app, "satisfaction")
     html = organiser.get(f"{BASE}/{sid}").get_data(as_text=True)
-    assert "已冻结" in html and "新建版本 / Create a new version" in html
+    assert "已冻结" in html and "新建版本</button>" in html
     assert f"/admin/questionnaires/{sid}/meta" not in html and "编辑选项" not in html and "上移" not in html
 
 

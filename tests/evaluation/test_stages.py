@@ -135,7 +135,7 @@ def test_step_completion_lookbacks_and_progress_chart(app, client, campaign):
     fig = _figure(html, "fig-progress")
     heat = fig["data"][0]
     assert heat["type"] == "heatmap"
-    assert heat["y"] == ["测试党委", "第二党委", "合计 / All"]
+    assert heat["y"] == ["测试党委", "第二党委", "合计"]
     assert heat["x"][:3] == ["认真组织学习", "深入开展调研", "回头看·三对比"] and len(heat["x"]) == 8
     assert heat["z"][0][:3] == [0.5, 0.5, 0.5] and heat["z"][1][:3] == [1.0, 0.0, 0.0]
     assert heat["z"][2][:3] == [2 / 3, 1 / 3, 1 / 3] and heat["text"][2][:3] == ["2/3", "1/3", "1/3"]
@@ -145,12 +145,12 @@ def test_step_completion_lookbacks_and_progress_chart(app, client, campaign):
     lines = {re.sub(r"<[^>]+>", "", re.search(r'<th scope="row">(.*?)</th>', r).group(1)): r
              for r in table.split("<tr")[2:]}
     assert re.findall(r'data-key="[^"]+">([^<]+)<', lines["测试党委"])[:3] == ["1/2 · 50%"] * 3
-    assert re.findall(r'data-key="[^"]+">([^<]+)<', lines["合计 / All"])[0] == "2/3 · 67%"
-    assert '<td class="num">3</td>' in lines["合计 / All"]
+    assert re.findall(r'data-key="[^"]+">([^<]+)<', lines["合计"])[0] == "2/3 · 67%"
+    assert '<td class="num">3</td>' in lines["合计"]
     # a liaison's chart counts only their own units
     switch(client, "l1")
     own = _figure(client.get(f"/admin/campaigns/{ids['campaign']}/stages").get_data(as_text=True), "fig-progress")
-    assert own["data"][0]["y"] == ["测试党委", "合计 / All"] and own["data"][0]["text"][0][0] == "1/1"
+    assert own["data"][0]["y"] == ["测试党委", "合计"] and own["data"][0]["text"][0][0] == "1/1"
     # the unit page shows what was done
     page = client.get(f"/admin/work/units/{ids['u1']}").get_data(as_text=True)
     assert "已完成 2 / 6 个环节" in page and "三对比:已完成" in page and "三评议:未完成" in page

@@ -59,7 +59,7 @@ def test_option_of_another_questionnaire(app, client, ballot, nothing_stored):
     with app.app_context():
         foreign = latest("meeting").items[0].scale.options[0].id
     data = {**ballot["data"], ballot["first"]: str(foreign)}
-    _refused(client.post(ballot["url"], data=data), 400, INVALID_CHOICE_MSG)
+    _refused(client.post(ballot["url"], data=data), 400, str(INVALID_CHOICE_MSG))
     nothing_stored()
 
 
@@ -75,7 +75,7 @@ def test_option_of_another_item_of_the_same_questionnaire(app, client, campaign,
         evaluation_id = evaluation.id
     code = issue(evaluation_id)[0]
     data = {**answers_for(evaluation_id), name2: str(borrowed)}
-    _refused(client.post(f"/v/{code}", data=data), 400, INVALID_CHOICE_MSG)
+    _refused(client.post(f"/v/{code}", data=data), 400, str(INVALID_CHOICE_MSG))
     assert code_status(code) is CodeStatus.UNUSED
     with app.app_context():
         assert db.session.scalars(select(Ballot.id)).all() == []

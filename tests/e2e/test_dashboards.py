@@ -33,7 +33,7 @@ def test_organiser_filters_opens_flagged_unit_and_downloads_xlsx(seeded, server,
     assert re.search(r"5\s*个单位", kpis) and re.search(r"1\s*个需补课", kpis), kpis
     assert _ranking_units(page) == set(ids["units"])
 
-    page.get_by_label(re.compile("党\\(工\\)委")).select_option(label="江南街道党工委")
+    page.get_by_role("combobox", name=re.compile("党\\(工\\)委")).select_option(label="江南街道党工委")
     page.get_by_role("button", name=re.compile("筛选")).click()
     page.wait_for_url(re.compile(rf"committee={ids['committees']['江南街道党工委']}"))
     page.wait_for_selector("#fig-ranking .main-svg")
@@ -75,7 +75,7 @@ def test_liaison_sees_own_unit_and_cannot_reach_another(seeded, server, new_page
         response = page.goto(f"{server}/admin/evaluations/{ids['evaluations'][other]}")
         assert response.status in (403, 404), other
         shot(page, f"other-unit-{response.status}")
-        assert f"Error {response.status}" in page.locator("main").inner_text()  # the error page, not a blank
+        assert f"错误代码 {response.status}" in page.locator("main").inner_text()  # the error page, not a blank
         assert other not in page.content()
 
     response = page.goto(f"{server}/admin/campaigns/{ids['campaign']}")

@@ -20,6 +20,7 @@ from .admin_evaluations import bp, campaign_or_404, evaluation_or_404, scope_cho
 from .manage_forms import BulkCodesForm, CodesForm, new_nonce
 from .paper import pending
 from .permissions import role_required, visible_unit_ids
+from .routes import pct
 from .services import ServiceError
 from .slips import (
     CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, csv_data_uri, csv_text, issue, qr_svg, targets_for,
@@ -144,12 +145,36 @@ def void_batch(batch_id: int):
     return redirect(url_for(".evaluation_codes", evaluation_id=evaluation_id), code=303)
 
 
-@bp.route("/campaigns/<int:campaign_id>/turnout")
-@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
-def turnout(campaign_id: int):
-    """Turnout per unit × rater group: codes used / issued (voided codes not counted), as ballots arrive."""
+def _turnout(campaign_id: int) -> tuple:
+    """The campaign, the questionnaire filter, the rows the user may see and their totals."""
     campaign = campaign_or_404(campaign_id)
     key = request.args.get("questionnaire") or None
     rows = turnout_rows(campaign_id, key, visible_unit_ids(current_user))
     totals = {"issued": sum(r["issued"] for r in rows), "used": sum(r["used"] for r in rows)}
+    return campaign, key, rows, totals
+
+
+@bp.route("/campaigns/<int:campaign_id>/turnout")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def turnout(campaign_id: int):
+    """Turnout per unit × rater group: codes used / issued (voided codes not counted), as ballots arrive."""
+    campaign, key, rows, totals = _turnout(campaign_id)
     return render_template("manage/turnout.html", campaign=campaign, rows=rows, totals=totals, key=key)
+
+
+@bp.route("/campaigns/<int:campaign_id>/turnout.json")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def turnout_json(campaign_id: int):
+    """The turnout page's counts, for static/js/turnout.js to refresh them in place as ballots arrive.
+
+    Counts only, in the user's scope, with the rates already formatted as the
+    page formats them; ``Cache-Control: no-store`` so no proxy serves old counts.
+    """
+    _, _key, rows, totals = _turnout(campaign_id)
+    rate = (totals["used"] / totals["issued"]) if totals["issued"] else None
+    body = {"issued": totals["issued"], "used": totals["used"], "rate": pct(rate, 0),
+            "rows": [{"key": f"{r['evaluation_id']}:{r['group']}", "issued": r["issued"], "used": r["used"],
+                      "rate": pct(r["rate"], 0)} for r in rows]}
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,4 +1,5 @@
-"""Organisers in a real browser: a long task shows its progress and is sent once; English is chosen and kept.
+"""Organisers in a real browser: a long task shows its progress and is sent once; turnout updates
+itself as ballots arrive; English is chosen and kept.
 
 Data: the ``seeded`` campaign of tests/e2e/seed.py, its own copy for this module
 (issuing codes here changes its batches, so no other module shares it).
@@ -80,3 +81,32 @@ def test_english_is_chosen_in_the_header_and_remembered(seeded, server, new_page
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert re.search(r"个单位", page.locator("ul.kpis").inner_text())
+
+
+def test_turnout_counts_update_in_place_as_a_ballot_arrives(seeded, server, new_page, shot):
+    ids = seeded
+    unit = "区发展和改革局"
+    organiser = new_page(**LAPTOP)
+    login(organiser, server, ids["organiser"], PASSWORD)
+    organiser.goto(f"{server}/admin/campaigns/{ids['campaign']}/turnout")
+    live = organiser.locator("#turnout-live")
+    assert "15" in live.inner_text()  # turnout.js took over the "reload to see" hint
+    row = organiser.locator(f"tr[data-turnout='{ids['evaluations'][unit]}:党员']")
+    used_before = int(row.locator("[data-field=used]").inner_text())
+    total_before = int(organiser.locator("[data-total=used]").inner_text().replace(",", ""))
+
+    rater = new_page(**LAPTOP)  # a rater votes meanwhile, in another browser
+    rater.goto(f"{server}/v/{ids['codes'][unit][0]}")
+    for item in rater.locator("fieldset.item").all():
+        item.get_by_label("满意", exact=True).check()
+    rater.get_by_role("button", name=re.compile("提交测评票")).click()
+    rater.wait_for_url(re.compile(r"/thanks$"))
+
+    # The next round of turnout.js (every 15 s, and whenever the tab comes back into view).
+    organiser.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    organiser.wait_for_function(
+        "([selector, n]) => document.querySelector(selector).textContent === String(n)",
+        arg=[f"tr[data-turnout='{ids['evaluations'][unit]}:党员'] [data-field=used]", used_before + 1])
+    assert organiser.locator("[data-total=used]").inner_text().replace(",", "") == str(total_before + 1)
+    assert "最近一次" in live.inner_text()
+    shot(organiser, "turnout-updated")

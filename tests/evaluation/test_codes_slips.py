@@ -198,6 +198,24 @@ def test_turnout_counts_follow_the_ballots(app, client, org, answers_for):
     assert "25%" in client.get(f"/admin/evaluations/{org['evaluation']}/codes").get_data(as_text=True)
 
 
+def test_live_turnout_json_follows_the_ballots_as_the_page_refreshes_them(app, client, org, answers_for):
+    """turnout.json (read by static/js/turnout.js every 15 s) gives the page's rows and totals, unstored."""
+    codes = CODE.findall(_issue(client, org["evaluation"], [org["groups"]["党员"]], 4).get_data(as_text=True))
+    url = f"/admin/campaigns/{org['campaign']}/turnout.json"
+    page = client.get(f"/admin/campaigns/{org['campaign']}/turnout").get_data(as_text=True)
+    key = f"{org['evaluation']}:党员"
+    assert f'data-turnout="{key}"' in page and 'src="/static/js/turnout.js"' in page
+    assert f'data-source="{url}"' in page
+    before = client.get(url)
+    assert before.status_code == 200 and before.headers["Cache-Control"] == "no-store"
+    assert before.get_json() == {"issued": 4, "used": 0, "rate": "0%",
+                                 "rows": [{"key": key, "issued": 4, "used": 0, "rate": "0%"}]}
+    client.post(f"/v/{codes[0]}", data=answers_for(org["evaluation"]))
+    client.post(f"/v/{codes[1]}", data=answers_for(org["evaluation"]))
+    after = client.get(url).get_json()
+    assert (after["used"], after["rate"], after["rows"][0]["used"], after["rows"][0]["rate"]) == (2, "50%", 2, "50%")
+
+
 def test_closed_evaluations_get_no_codes(app, client, org, count_rows):
     from models import EvaluationStatus
 
@@ -261,12 +279,15 @@ def test_liaison_turnout_shows_only_their_units(app, client, liaison, issue):
     issue(liaison["evaluation"], "党员", 2)
     page = client.get(f"/admin/campaigns/{liaison['campaign']}/turnout").get_data(as_text=True)
     assert "第一单位" in page and "第二单位" not in page
+    live = client.get(f"/admin/campaigns/{liaison['campaign']}/turnout.json").get_json()
+    assert [row["key"] for row in live["rows"]] == [f"{liaison['evaluation']}:党员"] and live["issued"] == 2
 
 
 def test_viewer_reads_turnout_but_cannot_issue(app, client, campaign):
     make_user(app, "viewer1", "viewer")
     login(client, "viewer1")
     assert client.get(f"/admin/campaigns/{campaign['campaign']}/turnout").status_code == 200
+    assert client.get(f"/admin/campaigns/{campaign['campaign']}/turnout.json").status_code == 200
     assert client.get(f"/admin/evaluations/{campaign['evaluation']}/codes").status_code == 403
     assert client.get(f"/admin/campaigns/{campaign['campaign']}/codes").status_code == 403
     assert _issue(client, campaign["evaluation"], [campaign["groups"]["党员"]], 2).status_code == 403

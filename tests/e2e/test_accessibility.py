@@ -70,3 +70,14 @@ def test_organiser_pages_have_no_serious_violations(seeded, server, new_page, sh
     page.goto(f"{server}/admin/evaluations/{ids['evaluations'][FLAGGED]}")
     page.wait_for_selector("#fig-shares .main-svg")
     _assert_clean(axe, page, shot, "unit")
+
+    page.goto(f"{server}/admin/campaigns/{ids['campaign']}/turnout")
+    _assert_clean(axe, page, shot, "turnout")
+
+    page.goto(f"{server}/admin/evaluations/{ids['evaluations'][FLAGGED]}/codes")
+    _assert_clean(axe, page, shot, "codes")
+
+    page.locator("p.langs").get_by_role("link", name="English").click()  # the same rules in English
+    page.goto(f"{server}/admin/campaigns/{ids['campaign']}")
+    page.wait_for_selector("#fig-ranking .main-svg")
+    _assert_clean(axe, page, shot, "overview-english")

@@ -186,9 +186,9 @@ def measure(url: str, args) -> dict:
 
 def report(rows: list[dict], clients: int) -> None:
     print()
-    print(f"| engine | scenario | ballots | ballots/s | rater p50 / p95 ms (GET+POST) | request p50 / p95 ms "
-          f"| trivial iterations/s (before, after) | trivial request p50 / p95 ms | ratio | errors "
-          f"| stored = accepted |")
+    print("| engine | scenario | ballots | ballots/s | rater p50 / p95 ms (GET+POST) | request p50 / p95 ms "
+          "| trivial iterations/s (before, after) | trivial request p50 / p95 ms | ratio | errors "
+          "| stored = accepted |")
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for r in rows:
         b, t1, t2 = r["ballots"], r["before"], r["after"]

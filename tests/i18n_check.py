@@ -46,3 +46,24 @@ def chinese_left(page: str, extra_content: tuple[str, ...] = ()) -> list[str]:
     # The language switch names Chinese in Chinese on purpose.
     text = text.replace("中文", " ")
     return HAN.findall(text)
+
+
+def english(app, response, status: int = 200, content: tuple[str, ...] = ()) -> str:
+    """The page of ``response``: the expected status, in English, with no Chinese UI text left.
+
+    ``content`` names texts shown that are not stored (the rows of a refused
+    sheet, axis ticks shortening stored texts).
+    """
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, (response.request.full_path, response.status_code, html[:300])
+    assert '<html lang="en">' in html
+    with app.app_context():
+        left = chinese_left(html, content)
+    assert left == [], (response.request.full_path, left[:12])
+    return html
+
+
+def follow(client, response):
+    """The page a redirect leads to (flashed messages included)."""
+    assert response.status_code in (302, 303), response.status_code
+    return client.get(response.headers["Location"])

@@ -20,7 +20,6 @@ import json
 import re
 import string
 
-import pytest
 from fuzz_editor import (
     BASE, check_answerable, copy_questionnaire, dates, editor_request, editor_specs, mostly, numbers,
     questionnaire_rows, small_ids, texts,

@@ -17,27 +17,10 @@ from app import create_app
 from extensions import db
 from models import Evaluation, ItemKind
 from surveys.codes import generate_code
-from tests.i18n_check import chinese_left
+from tests.i18n_check import english, follow
 
 PASSWORD = "correct-horse-1"
 BALLOT_LIMIT = 50 * 1024
-
-
-def english(app, response, status: int = 200) -> str:
-    """The page of ``response``: the expected status, in English, with no Chinese UI text left."""
-    html = response.get_data(as_text=True)
-    assert response.status_code == status, (response.request.path, response.status_code, html[:300])
-    assert '<html lang="en">' in html
-    with app.app_context():
-        left = chinese_left(html)
-    assert left == [], (response.request.path, left[:12])
-    return html
-
-
-def follow(client, response):
-    """The page a redirect leads to (flashed messages included)."""
-    assert response.status_code in (302, 303), response.status_code
-    return client.get(response.headers["Location"])
 
 
 def make_user(app, name: str, role: str = "organiser", unit_id: int | None = None) -> None:

@@ -19,7 +19,7 @@ from models import Evaluation
 from tests.evaluation.manage_data import login, make_user
 from questionnaire_data import BASE as QUESTIONNAIRES, copy, ids, latest_id, quiz  # noqa: F401
 from units_data import EN, as_csv, upload
-from tests.i18n_check import chinese_left
+from tests.i18n_check import english, follow
 
 # A unit sheet with one good row and one row wrong in three ways (kind, members, parent).
 SHEET_NAMES = ("新单位", "坏单位")
@@ -33,26 +33,6 @@ def org(app, client, campaign):
     login(client, "org")
     client.get("/lang/en")
     return campaign
-
-
-def english(app, response, status: int = 200, content: tuple[str, ...] = ()) -> str:
-    """The page of ``response``: the expected status, in English, with no Chinese UI text left.
-
-    ``content`` names texts shown from an upload that is not stored (the rows of a refused sheet).
-    """
-    html = response.get_data(as_text=True)
-    assert response.status_code == status, (response.request.path, response.status_code, html[:300])
-    assert '<html lang="en">' in html
-    with app.app_context():
-        left = chinese_left(html, content)
-    assert left == [], (response.request.path, left[:12])
-    return html
-
-
-def follow(client, response):
-    """The page a redirect leads to (flashed messages included)."""
-    assert response.status_code in (302, 303), response.status_code
-    return client.get(response.headers["Location"])
 
 
 # --- units and rater groups -------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import datetime as dt
 from results_data import _submit, seed_results
 from work_data import audit_actions, login, make_accounts, rows, switch
 
-from extensions import db
 from models import MakeUp, RectificationItem
 
 

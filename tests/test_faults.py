@@ -22,7 +22,7 @@ from sqlalchemy import event, text
 from app import create_app
 from extensions import db
 
-KILL_CYCLES = 3
+KILL_CYCLES = 5
 
 
 def _vote(base: str, code: str, data: dict) -> int | None:
@@ -66,7 +66,7 @@ def _check_consistency(app, acknowledged: set[str]) -> dict:
 def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaign, issue, answers_for,
                                                                      database_url, fault_figures):
     evaluation = campaign["evaluation"]
-    codes = issue(evaluation, "党员", 240)
+    codes = issue(evaluation, "党员", 300)
     data = answers_for(evaluation, choice=1, text="kill -9 测试")
     acknowledged: set[str] = set()
     lock = threading.Lock()
@@ -74,8 +74,12 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
     proc, base = start_server(database_url, workers=2)
     port = int(base.rsplit(":", 1)[1])
 
+    stop = threading.Event()
+
     def worker():
-        while True:
+        # Stop at the kill: a worker that kept going would burn the rest of the codes on a dead
+        # server in milliseconds and leave the later cycles nothing to vote with.
+        while not stop.is_set():
             with lock:
                 if not queue:
                     return
@@ -87,13 +91,16 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
 
     try:
         for cycle in range(KILL_CYCLES):
+            stop.clear()
             threads = [threading.Thread(target=worker) for _ in range(6)]
             for t in threads:
                 t.start()
-            # let ballots flow (at least a few acknowledged, however loaded the machine), then pull the plug
-            deadline, wanted = time.time() + 30, len(acknowledged) + 5
+            # let ballots flow (a few dozen acknowledged, however loaded the machine; a varying number, so
+            # the plug is pulled at different points of a submit), then pull it
+            deadline, wanted = time.time() + 30, len(acknowledged) + 20 + 7 * cycle
             while time.time() < deadline and len(acknowledged) < wanted and queue:
                 time.sleep(0.2)
+            stop.set()
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             for t in threads:
@@ -102,7 +109,7 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
             proc, base_new = start_server(database_url, workers=2, port=port)
             assert base_new == base
         figures = _check_consistency(app, acknowledged)
-        assert figures["acknowledged"] > 0
+        assert figures["acknowledged"] >= KILL_CYCLES * 20, figures  # every cycle had ballots in flight
         engine = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
         fault_figures(f"{engine}: kill -9 cycles survived", KILL_CYCLES)
         fault_figures(f"{engine}: ballots acknowledged", figures["acknowledged"])

@@ -5,8 +5,8 @@ name the indicators below the threshold with their rates rather than only a coun
 Chinese uses full-width punctuation (,:、) as a printed report would.
 
 Both languages are computed for every unit (``reason_zh`` and ``reason_en`` of the
-results, ``reason`` and ``reason_en`` of the API), whole sentences built vectorised for
-hundreds of units; a page shows the one in its reader's language. Each English
+results, ``reason`` and ``reason_en`` of the API), one plain loop over the few hundred
+units; a page shows the one in its reader's language. Each English
 sentence starts with a capital and agrees in number ("1 ballot", "1 indicator"), so it
 reads on its own as the Chinese one does.
 """
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-EVAL_KEYS = ["evaluation_id", "unit_id"]
 
 
 def percent_label(value: float, decimals: int = 1) -> str:
@@ -30,16 +28,22 @@ def threshold_label(value: float) -> str:
     return f"{value * 100:.10g}%"
 
 
-def _item_lists(units: pd.DataFrame, unsat_items: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit row, the unsatisfactory items as 'text 52.0%' joined for zh and en."""
-    listed = unsat_items.sort_values(["position", "item_id"])
-    labels = listed["text"].fillna("").astype(str) + " " + listed["rate"].map(percent_label)
-    joined = labels.groupby([listed[k] for k in EVAL_KEYS]).agg(
-        zh="、".join, en=", ".join)
-    index = pd.MultiIndex.from_frame(units[EVAL_KEYS])
-    zh = joined["zh"].reindex(index).fillna("").to_numpy(dtype=object)
-    en = joined["en"].reindex(index).fillna("").to_numpy(dtype=object)
-    return zh, en
+def _item_lists(units: pd.DataFrame, unsat_items: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Per unit row, the unsatisfactory items as 'text 52.0%' joined for zh and en.
+
+    Plain Python over the few unsatisfactory items: cheaper than a pandas groupby here.
+    """
+    labels: dict[tuple, list[str]] = {}
+    listed = sorted(zip(unsat_items["position"].tolist(), unsat_items["item_id"].tolist(),
+                        unsat_items["evaluation_id"].tolist(), unsat_items["unit_id"].tolist(),
+                        unsat_items["text"].tolist(), unsat_items["rate"].tolist()),
+                    key=lambda row: (pd.isna(row[0]), 0 if pd.isna(row[0]) else row[0], row[1]))
+    for _, _, evaluation_id, unit_id, text, rate in listed:
+        text = "" if pd.isna(text) else str(text)
+        labels.setdefault((evaluation_id, unit_id), []).append(text + " " + percent_label(rate))
+    pairs = list(zip(units["evaluation_id"].tolist(), units["unit_id"].tolist()))
+    return (["、".join(labels.get(pair, ())) for pair in pairs],
+            [", ".join(labels.get(pair, ())) for pair in pairs])
 
 
 def reason_texts(units: pd.DataFrame,
@@ -55,33 +59,35 @@ def reason_texts(units: pd.DataFrame,
     '5 项指标中有 3 项低于 60%:查找突出问题情况 52.0%、…';
     '5 项指标中有 1 项低于 60%,未过半数'; '5 项指标均不低于 60%'.
     """
-    rated = units["n_rated_items"].astype(str)
-    unsat = units["n_unsatisfactory"].astype(str)
-    ballots = units["n_ballots"].astype(str)
-    minimum = units["min_ballots"].astype(str)
-    limit = units["threshold"].map(threshold_label)
     list_zh, list_en = _item_lists(units, unsat_items)
-    ballot_word = np.where(units["n_ballots"] == 1, " ballot", " ballots")
-    indicator_word = np.where(units["n_rated_items"] == 1, " indicator", " indicators")
-
-    conditions = [
-        ~units["judged"].astype(bool),
-        units["n_rated_items"] == 0,
-        units["needs_makeup"].astype(bool),
-        units["n_unsatisfactory"] > 0,
-    ]
-    zh = np.select(conditions, [
-        "有效票 " + ballots + " 张,少于最低 " + minimum + " 张,不作评判",
-        pd.Series("没有获得有效评价的指标,不作补课判定", index=units.index),
-        rated + " 项指标中有 " + unsat + " 项低于 " + limit + ":" + list_zh,
-        rated + " 项指标中有 " + unsat + " 项低于 " + limit + ",未过半数",
-    ], default=rated + " 项指标均不低于 " + limit)
-    en = np.select(conditions, [
-        "Only " + ballots + ballot_word + ", fewer than the minimum of " + minimum
-        + "; not judged",
-        pd.Series("No indicator received valid answers; no make-up decision",
-                  index=units.index),
-        unsat + " of " + rated + indicator_word + " below " + limit + ": " + list_en,
-        unsat + " of " + rated + indicator_word + " below " + limit + ", not a majority",
-    ], default="None of " + rated + indicator_word + " below " + limit)
-    return pd.Series(zh, index=units.index), pd.Series(en, index=units.index)
+    zh, en = [], []
+    rows = zip(units["n_rated_items"].tolist(), units["n_unsatisfactory"].tolist(),
+               units["n_ballots"].tolist(), units["min_ballots"].tolist(), units["threshold"].tolist(),
+               units["judged"].astype(bool).tolist(), units["needs_makeup"].astype(bool).tolist(),
+               list_zh, list_en)
+    # One unit at a time in Python: a few hundred short sentences cost less than
+    # a dozen vectorised string operations on pandas Series.
+    for rated, unsat, ballots, minimum, threshold, judged, makeup, items_zh, items_en in rows:
+        limit = threshold_label(threshold)
+        ballot_word = " ballot" if ballots == 1 else " ballots"
+        indicator_word = " indicator" if rated == 1 else " indicators"
+        no_rated, some_unsat = rated == 0, unsat > 0
+        rated, unsat, ballots, minimum = str(rated), str(unsat), str(ballots), str(minimum)
+        if not judged:
+            zh.append("有效票 " + ballots + " 张,少于最低 " + minimum + " 张,不作评判")
+            en.append("Only " + ballots + ballot_word + ", fewer than the minimum of " + minimum
+                      + "; not judged")
+        elif no_rated:
+            zh.append("没有获得有效评价的指标,不作补课判定")
+            en.append("No indicator received valid answers; no make-up decision")
+        elif makeup:
+            zh.append(rated + " 项指标中有 " + unsat + " 项低于 " + limit + ":" + items_zh)
+            en.append(unsat + " of " + rated + indicator_word + " below " + limit + ": " + items_en)
+        elif some_unsat:
+            zh.append(rated + " 项指标中有 " + unsat + " 项低于 " + limit + ",未过半数")
+            en.append(unsat + " of " + rated + indicator_word + " below " + limit + ", not a majority")
+        else:
+            zh.append(rated + " 项指标均不低于 " + limit)
+            en.append("None of " + rated + indicator_word + " below " + limit)
+    return (pd.Series(np.array(zh, dtype=object), index=units.index),
+            pd.Series(np.array(en, dtype=object), index=units.index))

@@ -62,19 +62,50 @@ def _read(query, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(raw_rows(query), columns=columns, coerce_float=True)
 
 
-def _int_frame(rows: list[tuple], columns: list[str]) -> Optional[pd.DataFrame]:
-    """Integer rows as int64 columns through one numpy array (the big tally frame); None if empty."""
-    if not rows:
-        return None
-    return pd.DataFrame(np.array(rows, dtype=np.int64), columns=columns)
+def _int_frame(rows, columns: list[str]) -> Optional[pd.DataFrame]:
+    """Integer rows (tuples or a 2-D array) as int64 columns through one numpy array; None if empty."""
+    return pd.DataFrame(np.asarray(rows, dtype=np.int64), columns=columns) if len(rows) else None
 
 
-def _with_units(frame: Optional[pd.DataFrame], unit_of: dict, columns: list[str]) -> pd.DataFrame:
+def _with_units(frame: Optional[pd.DataFrame], evaluations: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Insert ``unit_id`` after ``evaluation_id``; no rows gives the empty frame read_sql gave."""
     if frame is None:
         return pd.DataFrame.from_records([], columns=columns, coerce_float=True)
-    frame.insert(1, "unit_id", frame["evaluation_id"].map(unit_of))
+    found = pd.Index(evaluations["evaluation_id"]).get_indexer(frame["evaluation_id"])
+    if (found < 0).any():  # cannot happen (a foreign key); keep what a dict lookup gave
+        unit = frame["evaluation_id"].map(dict(zip(evaluations["evaluation_id"], evaluations["unit_id"])))
+    else:
+        unit = evaluations["unit_id"].to_numpy()[found]
+    frame.insert(1, "unit_id", unit)
     return frame
+
+
+def _tally_cells(ids) -> np.ndarray:
+    """evaluation_id, item_id, group_id, option_id, n of every counted scale answer, as int64 columns.
+
+    The 24k cells of a province campaign cost more as Python tuples (five ints each)
+    than the database takes to read them, so each evaluation × group comes back as one
+    row holding its (item, option, n) triples as text, and numpy parses all of it at
+    once: about half the time of fetching the cells as rows, on both engines.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        text = func.string_agg(func.concat_ws(",", Tally.item_id, Tally.option_id, Tally.n), ",")
+    else:
+        text = func.group_concat(func.printf("%d,%d,%d", Tally.item_id, Tally.option_id, Tally.n), ",")
+    rows = raw_rows(
+        select(Tally.evaluation_id, Tally.rater_group_id, func.count(), text)
+        .where(Tally.evaluation_id.in_(ids), Tally.n > 0,
+               Tally.item_id.in_(select(Item.id).where(Item.kind == ItemKind.SCALE)))
+        .group_by(Tally.evaluation_id, Tally.rater_group_id))
+    if not rows:
+        return np.zeros((0, 5), dtype=np.int64)
+    evaluation_ids, group_ids, cells, texts = zip(*rows)
+    triples = np.fromstring(",".join(texts), dtype=np.int64, sep=",")
+    if len(triples) != 3 * sum(cells):
+        raise RuntimeError("tally text did not parse into (item, option, n) triples")
+    triples = triples.reshape(-1, 3)
+    return np.column_stack([np.repeat(np.array(evaluation_ids, dtype=np.int64), cells), triples[:, 0],
+                            np.repeat(np.array(group_ids, dtype=np.int64), cells), triples[:, 1], triples[:, 2]])
 
 
 def evaluation_id_source(ids: list[int]):
@@ -87,7 +118,9 @@ def evaluation_id_source(ids: list[int]):
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return select(func.unnest(bindparam("evaluation_ids", ids, type_=ARRAY(Integer))))
+        # an array literal as text: psycopg would otherwise dump and check every id anew per query
+        text = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        return select(func.unnest(cast(bindparam("evaluation_ids", text, type_=String), ARRAY(Integer))))
     return select(literal_column("value")).select_from(
         func.json_each(bindparam("evaluation_ids", json.dumps(ids))))
 
@@ -100,25 +133,21 @@ def load_frames(evaluation_ids: Iterable[int]) -> Frames:
                Evaluation.min_ballots, Evaluation.questionnaire_id, Evaluation.previous_id)
         .where(Evaluation.id.in_(ids)),
         ["evaluation_id", "unit_id", "threshold", "min_ballots", "questionnaire_id", "previous_id"])
-    unit_of = dict(zip(evaluations["evaluation_id"], evaluations["unit_id"]))
-    # Read the running tallies (kept in each ballot's transaction) rather than
-    # scanning answers; surveys/tallies.py and `flask recount` prove them equal.
-    # Only integers cross the wire: the unit comes from the evaluation (a foreign
-    # key, so every tally has one) and the polarity from its few distinct options.
-    counts = _with_units(_int_frame(raw_rows(
-        select(Tally.evaluation_id, Tally.item_id, Tally.rater_group_id, Tally.option_id, Tally.n)
-        .where(Tally.evaluation_id.in_(ids), Tally.n > 0,
-               Tally.item_id.in_(select(Item.id).where(Item.kind == ItemKind.SCALE)))),
-        ["evaluation_id", "item_id", "group_id", "option_id", "n"]), unit_of,
-        ["evaluation_id", "unit_id", "item_id", "group_id", "option_id", "polarity", "n"])
+    # Read the running tallies (kept in each ballot's transaction) rather than scanning answers
+    # (`flask recount` proves them equal). The unit comes from the evaluation (a foreign key, so
+    # every tally has one) and the polarity from its few distinct options.
+    counts = _with_units(_int_frame(_tally_cells(ids), ["evaluation_id", "item_id", "group_id", "option_id", "n"]),
+                         evaluations, ["evaluation_id", "unit_id", "item_id", "group_id", "option_id", "polarity", "n"])
     if len(counts):
+        options, where = np.unique(counts["option_id"].to_numpy(), return_inverse=True)
         polarity = dict(raw_rows(select(Option.id, cast(Option.polarity, String))
-                              .where(Option.id.in_([int(i) for i in counts["option_id"].unique()]))))
-        counts.insert(5, "polarity", counts["option_id"].map(polarity))
+                                 .where(Option.id.in_(options.tolist()))))
+        # map the few distinct options, then spread: the same values and dtype as mapping every row
+        counts.insert(5, "polarity", pd.Series(options).map(polarity).take(where).reset_index(drop=True))
     ballots = _with_units(_int_frame(raw_rows(
         select(BallotTally.evaluation_id, BallotTally.rater_group_id, BallotTally.n)
         .where(BallotTally.evaluation_id.in_(ids), BallotTally.n > 0)),
-        ["evaluation_id", "group_id", "n_ballots"]), unit_of, ["evaluation_id", "unit_id", "group_id", "n_ballots"])
+        ["evaluation_id", "group_id", "n_ballots"]), evaluations, ["evaluation_id", "unit_id", "group_id", "n_ballots"])
     groups = _read(
         select(RaterGroup.id, RaterGroup.name, RaterGroup.weight)
         .where(RaterGroup.id.in_(select(evaluation_group.c.rater_group_id)
@@ -140,22 +169,22 @@ def load_frames(evaluation_ids: Iterable[int]) -> Frames:
 
 def unit_frame(campaign_ids) -> pd.DataFrame:
     """Every unit of the campaigns with its committee (walking up the tree in memory)."""
-    rows = db.session.execute(
-        select(Unit.id, Unit.parent_id, Unit.name, Unit.kind).where(Unit.campaign_id.in_(campaign_ids))
-    ).all()
-    by_id = {r.id: r for r in rows}
+    # Plain tuples (id, parent_id, name, kind as stored): no ORM row or enum per unit.
+    rows = raw_rows(select(Unit.id, Unit.parent_id, Unit.name, cast(Unit.kind, String))
+                    .where(Unit.campaign_id.in_(campaign_ids)))
+    by_id = {r[0]: r for r in rows}
 
     def committee_of(row):
         seen = 0
-        while row is not None and row.kind is not UnitKind.COMMITTEE and seen < 20:
-            row, seen = by_id.get(row.parent_id), seen + 1
+        while row is not None and row[3] != UnitKind.COMMITTEE.value and seen < 20:
+            row, seen = by_id.get(row[1]), seen + 1
         return row
 
     records = []
     for r in rows:
         c = committee_of(r)
-        records.append({"unit_id": r.id, "unit": r.name, "committee_id": c.id if c else None,
-                        "committee": c.name if c else None, "kind": r.kind.value, "parent_id": r.parent_id})
+        records.append({"unit_id": r[0], "unit": r[2], "committee_id": c[0] if c else None,
+                        "committee": c[2] if c else None, "kind": r[3], "parent_id": r[1]})
     return pd.DataFrame(records, columns=["unit_id", "unit", "committee_id", "committee", "kind", "parent_id"])
 
 

@@ -179,6 +179,27 @@ def measure(url: str, repeat: int) -> dict:
     return row
 
 
+def pages_only(urls: list[str], repeat: int) -> None:
+    """The "Pages" table alone: each database's overview and trivial page, back to back."""
+    print("| engine | ballots | overview page /admin/campaigns/<id> (min–max) | trivial page /thanks (min–max) "
+          "| overview ÷ trivial |")
+    print("|---|--:|--:|--:|--:|")
+    for url in urls:
+        app = make_app(url)
+        campaign_id = _campaign_id(app)
+        with app.app_context():
+            from extensions import db
+            from models import Ballot
+
+            ballots = db.session.scalar(db.select(db.func.count()).select_from(Ballot))
+            db.engine.dispose()
+        r = pages(url, campaign_id, repeat)
+        page, floor = r["overview_page"], r["trivial_page"]
+        print(f"| {engine_name(url)} | {ballots:,} | {fmt_ms(page['median_ms'])} ({page['min_ms']:.1f}–{page['max_ms']:.1f}) "
+              f"| {fmt_ms(floor['median_ms'])} ({floor['min_ms']:.1f}–{floor['max_ms']:.1f}) "
+              f"| {page['median_ms'] / floor['median_ms']:.1f} |", flush=True)
+
+
 def report(rows: list[dict]) -> None:
     print()
     print("Computation (in-process, median ms; CPU ms of this process in brackets)")
@@ -217,8 +238,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", action="append", required=True, help="a database made by bench.generate (repeat)")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--pages-only", action="store_true",
+                        help="only the overview and trivial pages through gunicorn (minutes faster)")
     args = parser.parse_args(argv)
     print_facts("results at scale")
+    if args.pages_only:
+        pages_only(args.db, args.repeat)
+        print_facts("after the run")
+        return
     rows = []
     for url in args.db:
         rows.append(measure(url, args.repeat))

@@ -5,7 +5,7 @@ Views stay thin: they parse the request, check permissions and hand over to
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from models import Campaign, Evaluation, Role
 from . import bp
 from .dashboards import campaign_overview, unit_detail
 from .makeup import decide_makeup
-from .overview_cache import cached_overview
+from .overview_cache import BODY_MARK, cached_body, splice
 from .permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
 from .results import campaign_keys
 from .services import ServiceError, campaigns, evaluation_rows
@@ -81,19 +81,24 @@ def home():
 def _overview_context(campaign_id: int, memo: bool = True) -> dict:
     """Parse the overview's filters (bad values fall back to "all") and compute it.
 
-    The page takes it from the memo (:mod:`evaluation.overview_cache`); the print
-    report, opened rarely, computes it in full (with its DataFrames).
+    The page takes its rendered body from the memo (:mod:`evaluation.overview_cache`);
+    the print report, opened rarely, computes the overview in full (with its DataFrames).
     """
     campaign = _campaign_or_404(campaign_id)
-    keys = campaign_keys(campaign_id)
-    key = request.args.get("questionnaire")
-    key = key if key in keys else (keys[0] if keys else None)
     committee_id = request.args.get("committee", type=db_id)
     group_id = request.args.get("group", type=db_id)
-    context = {"campaign": campaign, "keys": keys, "key": key, "committee_id": committee_id, "group_id": group_id}
+    visible = visible_unit_ids(current_user)
+    requested = request.args.get("questionnaire")
+    context = {"campaign": campaign, "committee_id": committee_id, "group_id": group_id}
+    if memo:
+        # The keys come with the memo's version query (one round trip fewer).
+        context["keys"], context["key"], context["body"] = cached_body(
+            campaign_id, requested, committee_id, group_id, visible, role=current_user.role.value)
+        return context
+    keys = context["keys"] = campaign_keys(campaign_id)
+    key = context["key"] = requested if requested in keys else (keys[0] if keys else None)
     if key is not None:
-        compute = cached_overview if memo else campaign_overview
-        context["view"] = compute(campaign_id, key, committee_id, group_id, visible_unit_ids(current_user))
+        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id, visible)
     return context
 
 
@@ -101,7 +106,12 @@ def _overview_context(campaign_id: int, memo: bool = True) -> dict:
 @role_required(*ALL_ROLES)
 def campaign(campaign_id: int):
     """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
-    return render_template("evaluation/overview.html", **_overview_context(campaign_id))
+    context = _overview_context(campaign_id)
+    body = context.pop("body")
+    if body is None:
+        return render_template("evaluation/overview.html", body=None, **context)
+    page = render_template("evaluation/overview.html", body=BODY_MARK, **context)
+    return current_app.response_class(splice(page, body), mimetype="text/html")
 
 
 @bp.route("/campaigns/<int:campaign_id>/report")

@@ -8,6 +8,7 @@ run, and the old count of every ``ballot_code`` row.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from results_data import _submit, login, seed_results
@@ -32,9 +33,10 @@ def computed(monkeypatch):
 
 
 def _page(client, ids, query: str = "") -> str:
+    """The page without its CSRF tokens, which carry a timestamp (two views a second apart differ)."""
     response = client.get(f"/admin/campaigns/{ids['campaign']}{query}")
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', response.get_data(as_text=True))
 
 
 def _view(app, ids, visible=None) -> dict:
@@ -220,3 +222,44 @@ def test_shared_in_redis_and_served_when_redis_is_down(database_url, campaign, a
         from extensions import cache
 
         cache.clear()
+
+
+def test_a_group_linked_straight_in_the_database_changes_the_version(app, client, campaign, computed):
+    """The version reads the links only as (questionnaire, group, repeated) triples: enough to notice a
+    group that now rates the scored evaluations (the overview reads the groups linked to them)."""
+    from models import RaterGroup, evaluation_group
+
+    ids = seed_results(app, campaign)
+    with app.app_context():
+        group = RaterGroup(campaign_id=ids["campaign"], name="新加主体")
+        db.session.add(group)
+        db.session.commit()
+        group_id = group.id
+    login(client, ids["organiser"])
+    first = _page(client, ids)
+    assert _page(client, ids) == first and len(computed) == 1
+    with app.app_context():
+        db.session.execute(evaluation_group.insert().values(evaluation_id=ids["b"], rater_group_id=group_id))
+        db.session.commit()
+    _page(client, ids)
+    assert len(computed) == 2
+    assert_exact(app, ids)
+
+
+def test_the_version_tells_apart_close_floats_and_names_with_separators(app, campaign):
+    """Every bit of a threshold, and a unit name holding the separators the version text uses."""
+    from models import Evaluation, Unit
+
+    ids = seed_results(app, campaign)
+    keys = []
+    with app.test_request_context():
+        for change in (lambda: None,
+                       lambda: setattr(db.session.get(Evaluation, ids["a"]), "threshold", math.nextafter(0.6, 1)),
+                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "a,b;(c)\"d\\"),
+                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "a,b;(c)\"d\\ "),
+                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "")):
+            change()
+            db.session.commit()
+            keys.append(overview_cache.version_key(ids["campaign"], "satisfaction"))
+        assert len(set(keys)) == len(keys)
+        assert overview_cache.version_key(ids["campaign"], "satisfaction") == keys[-1]  # and it is stable

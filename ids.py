@@ -2,8 +2,9 @@
 
 An id past the column type does not miss in the database, it makes the driver
 raise (PostgreSQL above 2**31 - 1, SQLite above 2**63 - 1): a 500 instead of a
-404. Every ``<int:…>`` of a route and every id read from a query string or form
-goes through one of the two helpers below, so no such number reaches a query.
+404. Every ``<int:…>`` of a route, every id read from a query string or form,
+and every id a service is handed by the CLI goes through one of the helpers
+below, so no such number reaches a query.
 """
 from __future__ import annotations
 
@@ -33,3 +34,16 @@ def db_id(value: str) -> int:
     if not 0 < number <= MAX_ID:
         raise ValueError(value)
     return number
+
+
+def get_by_id(model, identifier: int, **options):
+    """``db.session.get`` that misses (None) for an id no row can have, instead of raising.
+
+    For services that also take ids from the CLI (``flask results e99999999999``),
+    where no URL rule stood in front.
+    """
+    from extensions import db
+
+    if not 0 < identifier <= MAX_ID:
+        return None
+    return db.session.get(model, identifier, **options)

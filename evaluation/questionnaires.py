@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from ids import MAX_ID
+from ids import get_by_id
 from models import Ballot, Evaluation, EvaluationStatus, Item, Option, PaperEntry, Questionnaire, Scale, Tally
 
 from .audit import record
@@ -82,9 +82,7 @@ def get(questionnaire_id: int, for_update: bool = False) -> Optional[Questionnai
     evaluation using it, which sets ``frozen``, cannot interleave; SQLite
     serialises writers anyway.
     """
-    if not 0 < questionnaire_id <= MAX_ID:  # beyond INTEGER the database would raise, not miss
-        return None
-    return db.session.get(Questionnaire, questionnaire_id, with_for_update=for_update or None)
+    return get_by_id(Questionnaire, questionnaire_id, with_for_update=for_update or None)
 
 
 def questionnaire_rows() -> list[dict]:

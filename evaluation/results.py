@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Integer, String, bindparam, cast, func, literal_column, select
 
 from extensions import db
+from ids import get_by_id
 from models import (
     BallotTally, Evaluation, Item, ItemKind, Option, Questionnaire, RaterGroup, Tally, Unit, UnitKind,
     evaluation_group,
@@ -252,7 +253,7 @@ def evaluation_document(evaluation_id: int, for_liaison: bool = False) -> dict:
     ``for_liaison`` hides the per-item figures of a unit that is not judged
     (rule 6); checking that the liaison may see the unit is the caller's job.
     """
-    evaluation = db.session.get(Evaluation, evaluation_id)
+    evaluation = get_by_id(Evaluation, evaluation_id)
     if evaluation is None:
         raise ResultsNotFound(f"测评 {evaluation_id} 不存在 / No evaluation with id {evaluation_id}.")
     return {"evaluation_id": evaluation.id, "campaign_id": evaluation.campaign_id,
@@ -275,7 +276,7 @@ def campaign_document(campaign_id: int, questionnaire_key: Optional[str] = None,
     from analysis.documents import json_records
     from models import Campaign
 
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = get_by_id(Campaign, campaign_id)
     if campaign is None:
         raise ResultsNotFound(f"活动 {campaign_id} 不存在 / No campaign with id {campaign_id}.")
     keys = campaign_keys(campaign_id)

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from extensions import db
-from ids import MAX_ID
+from ids import get_by_id
 from models import Campaign, Evaluation, Unit, UnitKind
 
 from .audit import record
@@ -115,8 +115,7 @@ def create_campaign(name: str, starts_on: Optional[dt.date] = None, ends_on: Opt
 
 
 def _unit_or_error(unit_id: int) -> Unit:
-    # An id past the column would make the database raise rather than miss.
-    unit = db.session.get(Unit, unit_id) if 0 < unit_id <= MAX_ID else None
+    unit = get_by_id(Unit, unit_id)
     if unit is None:
         raise ServiceError(_("单位 %(id)s 不存在", id=unit_id))
     return unit

@@ -13,7 +13,7 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import DEFAULT_SECRET, Config, TestConfig
+from config import Config, TestConfig
 from extensions import cache, csrf, db, limiter, login_manager, migrate
 
 
@@ -53,9 +53,10 @@ def configure(app: Flask, test_config: Optional[dict[str, Any]]) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if os.environ.get("CEPING_ENV") == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET:
-        raise RuntimeError("SECRET_KEY must be set in production (CEPING_ENV=production).")
-    app.config["CODE_KEY"] = app.config.get("CODE_KEY") or app.config["SECRET_KEY"]
+    from keys import configure_keys
+
+    configure_keys(app)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         # Behind N trusted proxies/load balancers: take the client address from
@@ -63,6 +64,26 @@ def configure(app: Flask, test_config: Optional[dict[str, Any]]) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """Create the SQLite database file readable by its owner only (0600), or narrow an existing one.
+
+    SQLite gives its -wal and -shm files the database file's mode, so those
+    (which hold recent pages) are private too.
+    """
+    if not uri.startswith("sqlite:///") or uri == "sqlite:///:memory:":
+        return
+    path = uri[len("sqlite:///"):].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix) and os.stat(path + suffix).st_mode & 0o077:
+                os.chmod(path + suffix, 0o600)
+    except OSError:
+        pass  # a read-only location: the engine reports it when it connects
 
 
 @event.listens_for(Engine, "connect")
@@ -74,6 +95,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted content (counted box rows, rewritten ballots at close) is overwritten with zeros,
+        # and a checkpointed WAL is cut back to nothing: neither file keeps old page images.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA journal_size_limit=0")
         cursor.close()
 
 
@@ -124,6 +149,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (surveys_bp, public.bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
                       admin_evaluations.bp, admin_questionnaires.bp, admin_quiz.bp, admin_work.bp, api_bp):
         app.register_blueprint(blueprint)
+    from evaluation import settling
+
+    settling.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-DEFAULT_SECRET = "dev-only-change-me"
+from keys import DEFAULT_SECRET  # noqa: F401  (re-exported: older settings and tests name it here)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -23,11 +23,14 @@ def _normalise_database_url(url: str) -> str:
 class Config:
     """Settings for a normal run; values come from environment variables."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
+    # Unset: generated into instance/ on first start (keys.py); required in production.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # The key that turns a printed ballot code into its stored hash. It defaults
-    # to SECRET_KEY; set it separately so the session secret can be rotated
-    # without invalidating codes already printed on slips.
+    # to SECRET_KEY outside production; set it separately so the session secret
+    # can be rotated without invalidating codes already printed on slips.
     CODE_KEY = os.environ.get("CEPING_CODE_KEY") or None
+    # The key that seals ballots in the box until they are counted; never stored in the database.
+    BALLOT_KEY = os.environ.get("CEPING_BALLOT_KEY") or None
     # None means "SQLite file in the instance folder", filled in by create_app.
     SQLALCHEMY_DATABASE_URI = (
         _normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
@@ -89,6 +92,7 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    BALLOT_KEY = "test-ballot-key"
     SQLALCHEMY_DATABASE_URI = (
         _normalise_database_url(os.environ["TEST_DATABASE_URL"])
         if os.environ.get("TEST_DATABASE_URL")

@@ -15,6 +15,7 @@ from typing import Optional
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    LargeBinary,
     Column,
     Date,
     DateTime,
@@ -312,6 +313,30 @@ class Ballot(db.Model):
     answers: Mapped[list[Answer]] = relationship(back_populates="ballot", cascade="all, delete-orphan")
 
 
+class SealedBallot(db.Model):
+    """投票箱: a ballot sealed at submission, waiting to be counted (开箱).
+
+    Redeeming a code writes only this row and the code's status, so the
+    transaction stamps (PostgreSQL's ``xmin``, SQLite's WAL frames) that tie a
+    code to what was written with it tie it to ciphertext: ``sealed`` is the
+    answers and the day, AES-GCM encrypted under ``CEPING_BALLOT_KEY``, which
+    the database never holds, and padded to one length per questionnaire so its
+    size says nothing about a comment. Counting (surveys/box.py) moves sealed
+    ballots into ``ballot``/``answer`` in shuffled batches and deletes these rows.
+    The key is random; ``damaged`` marks a row whose ciphertext failed
+    authentication, which is never counted.
+    """
+
+    __tablename__ = "ballot_box"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    damaged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class Answer(db.Model):
     """One answer of a ballot: an option (``seq`` numbers several choices) or a text."""
 
@@ -577,6 +602,6 @@ class LookBack(db.Model):
 __all__ = [
     "AnalysisReport", "Answer", "ApiToken", "AuditLog", "Ballot", "BallotTally", "BallotCode", "Campaign", "CodeBatch", "CodeStatus", "Evaluation",
     "EvaluationStatus", "Item", "ItemKind", "MakeUp", "Option", "PaperEntry", "Polarity", "Questionnaire", "RaterGroup",
-    "LookBack", "RectificationItem", "Role", "Scale", "Stage", "Step", "Suggestion", "Tally", "Unit", "UnitKind",
+    "LookBack", "RectificationItem", "Role", "Scale", "SealedBallot", "Stage", "Step", "Suggestion", "Tally", "Unit", "UnitKind",
     "UnitStep", "User", "evaluation_group",
 ]

@@ -19,6 +19,7 @@ from extensions import db
 from models import (
     Evaluation, EvaluationStatus, Questionnaire, RaterGroup, Unit, UnitKind, evaluation_group,
 )
+from surveys import box
 from surveys.catalog import latest
 
 from . import audit
@@ -217,6 +218,9 @@ def set_status(campaign_id: int, ids: Sequence[int], status: EvaluationStatus) -
     action = "evaluation_open" if status is EvaluationStatus.OPEN else "evaluation_close"
     audit.record(action, f"campaign:{campaign_id}", count=len(changing), evaluation_ids=changing)
     db.session.commit()
+    if status is EvaluationStatus.CLOSED:
+        # Closed: count every sealed ballot and scrub the order they were counted in (surveys/box.py).
+        box.close(changing)
     db.session.expire_all()
     return len(changing)
 

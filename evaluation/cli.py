@@ -26,6 +26,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     from .results_cli import register_results
     register_results(app)
+    from .box_cli import register_box
+    register_box(app, evaluations)
 
 
 @click.command("init-db")
@@ -67,7 +69,7 @@ def demo_command(password: str) -> None:
 
 @click.group(cls=AppGroup)
 def evaluations() -> None:
-    """List and create evaluations."""
+    """List, create and close evaluations."""
 
 
 @evaluations.command("list")

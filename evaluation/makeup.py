@@ -10,6 +10,7 @@ from sqlalchemy import select
 import analysis
 from extensions import db
 from models import Evaluation, EvaluationStatus, MakeUp
+from surveys import box
 
 from .results import load_frames
 from .services import N_, ServiceError, open_evaluation, refusal
@@ -26,6 +27,12 @@ def decide_makeup(evaluation_id: int, user_id: Optional[int], open_now: bool = T
         raise ServiceError(refusal(N_("测评 %(id)s 不存在"), id=evaluation_id))
     if db.session.scalar(select(MakeUp.id).where(MakeUp.evaluation_id == evaluation_id)) is not None:
         raise ServiceError(refusal(N_("该测评已作出补课决定")))
+    sealed = box.sealed_counts([evaluation_id]).get(evaluation_id, 0)
+    if sealed:
+        # A decision is taken from every ballot: those still sealed must be counted first, and only
+        # closing counts the last batch (which may hold fewer than min_ballots).
+        raise ServiceError(refusal(N_("该测评还有 %(num)s 张测评票封存未计:请先结束测评,全部开箱计票后再作决定"),
+                                   num=sealed))
     result = analysis.unit_results(*load_frames([evaluation_id]).args()).iloc[0]
     if not bool(result["needs_makeup"]):
         english = has_request_context() and str(get_locale()) == "en"

@@ -173,11 +173,16 @@ def record_verdict(report: AnalysisReport, met: dict[str, bool], note: str, user
     report.conditions = json.dumps({**flags, "note": (note or "").strip()[:2000]}, ensure_ascii=False)
     report.decided_by = getattr(user, "id", None)
     report.decided_at = utcnow()
-    if report.evaluation is not None and report.evaluation.status is EvaluationStatus.OPEN:
+    closing = report.evaluation is not None and report.evaluation.status is EvaluationStatus.OPEN
+    if closing:
         report.evaluation.status = EvaluationStatus.CLOSED
     record("report_verdict", f"unit:{report.unit_id}", user, round=report.round, verdict=report.verdict,
            **flags)
     db.session.commit()
+    if closing:
+        from surveys import box  # the review evaluation is over: count what is still sealed
+
+        box.close([report.evaluation_id])
     return report
 
 

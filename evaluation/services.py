@@ -152,7 +152,9 @@ def evaluation_rows(campaign_id: Optional[int] = None) -> list[dict]:
 
     Counts come from grouped queries, not from loading ballots.
     """
-    ballots = (select(Ballot.evaluation_id, func.count().label("n")).group_by(Ballot.evaluation_id).subquery())
+    # Ballots submitted = codes used: live while ballots wait sealed in the box, before they are counted.
+    ballots = (select(BallotCode.evaluation_id, func.count().label("n")).where(BallotCode.status == CodeStatus.USED)
+               .group_by(BallotCode.evaluation_id).subquery())
     issued = (select(BallotCode.evaluation_id, func.count().label("n"))
               .where(BallotCode.status != CodeStatus.VOID).group_by(BallotCode.evaluation_id).subquery())
     query = (

@@ -1,11 +1,20 @@
-"""Redeeming a ballot code and storing its ballot, in one transaction.
+"""Redeeming a ballot code: the code turns used and its ballot is sealed into the box, in one transaction.
 
 The one-ballot-per-code guarantee rests on a single conditional UPDATE:
 ``status: unused → used`` only where the code is still unused and its
 evaluation still open. The database serialises concurrent UPDATEs of one row
 (PostgreSQL row lock; SQLite's single writer), so exactly one transaction sees
-a changed row and goes on to insert the ballot; the others see none and roll
-back. Either both the code's use and the ballot are committed, or neither.
+a changed row and goes on to seal the ballot into ``ballot_box``; the others
+see none and roll back. Either both the code's use and the sealed ballot are
+committed, or neither.
+
+That transaction writes nothing else: no ballot, answer or tally row, and no
+time. Whatever the database keeps beside the columns (PostgreSQL's ``xmin``,
+``cmin``, ``ctid``; SQLite's WAL frames) can tie the code to that box row only,
+and the box row is ciphertext under a key the database does not hold
+(surveys/seal.py). Counting (surveys/box.py) later moves sealed ballots into
+the ballot tables in shuffled batches of at least ``min_ballots``; the request
+that completes a batch runs that count itself, after its own commit.
 
 Paper ballots keyed in by organisers (:mod:`evaluation.paper`) redeem through
 the same :func:`claim_and_store`, which also deletes any paper entry still
@@ -19,16 +28,19 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
 from models import (
-    Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, Unit, random_id,
+    BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, SealedBallot, Unit, random_id,
 )
 
-from . import tallies
+from . import box, structure
 from .codes import hash_code, normalise_code
+from .seal import AnswerRow, padded_size, seal
 
 
 class CodeState(enum.Enum):
@@ -124,104 +136,111 @@ class SubmitResult(enum.Enum):
 
 
 def today() -> dt.date:
-    """The date stored on a ballot: the day only, never the time."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    """The date stored on a ballot: the rater's day in the campaign's zone (CEPING_TIMEZONE), never the time."""
+    return _now().astimezone(ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")).date()
+
+
+def _now() -> dt.datetime:
+    """The current moment (UTC); one place for tests to stop the clock."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A ballot sealed for the box, before its transaction: the box row's id and ciphertext."""
+
+    box_id: str
+    sealed: bytes
+
+
+def seal_ballot(evaluation_id: int, rater_group_id: int, answers: Sequence[AnswerRow]) -> Sealed:
+    """Encrypt a ballot's answers and day for the box, padded to its questionnaire's one size.
+
+    Done before the redeeming transaction starts: it needs the questionnaire
+    (frozen while the evaluation is open, so read once per process) and costs
+    only CPU, which is better spent outside the lock.
+    """
+    questionnaire_id = db.session.scalar(select(Evaluation.questionnaire_id).where(Evaluation.id == evaluation_id))
+    if questionnaire_id is None:
+        raise LookupError(f"no evaluation {evaluation_id}")
+    view = structure.questionnaire(questionnaire_id)
+    config = current_app.config
+    box_id = random_id()
+    pad_to = padded_size(view.items, int(config["TEXT_ANSWER_MAX"]))
+    return Sealed(box_id, seal(config["BALLOT_KEY"], box_id, evaluation_id, rater_group_id, today(), answers, pad_to))
 
 
 def claim_and_store(code_hash: str, evaluation_id: int, rater_group_id: int,
-                    answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> bool:
-    """Inside the caller's transaction: mark the code used and insert its ballot.
+                    answers: Sequence[AnswerRow], sealed: Optional[Sealed] = None) -> bool:
+    """Inside the caller's transaction: mark the code used and put its sealed ballot into the box.
 
     This is the redeeming core shared by the rater flow and paper ballots
     (:mod:`evaluation.paper`). It runs the one conditional UPDATE (unused →
-    used, only while the evaluation is open and only for the code's own
-    evaluation and rater group); when that changes no row it returns False
-    having written nothing, and the caller rolls back. Otherwise it inserts the
-    ballot and its answers and deletes any paper entries (纸质票录入) still held
-    for the code, so no row linking the code to answers outlives the ballot.
-    The caller commits — together with anything else it added, such as an
-    audit entry — or rolls back.
+    used, only while the evaluation is open and its window not over, and only
+    for the code's own evaluation and rater group); when that changes no row it
+    returns False having written nothing, and the caller rolls back. Otherwise
+    it inserts the sealed ballot into ``ballot_box`` — the only other write —
+    and deletes any paper entries (纸质票录入) still held for the code, so no
+    row linking the code to answers outlives the redemption. No ballot, answer
+    or tally is written here: counting (surveys/box.py) does that later, in
+    batches. The caller commits — together with anything else it added, such
+    as an audit entry — or rolls back.
     """
-    # The session's own connection and transaction, without the ORM layer: these are plain
-    # Core statements, built once (below) so each ballot only binds its values. Flush first, as
-    # session.execute did: rows a caller added (a paper entry) must be written before the DELETE.
+    sealed = sealed or seal_ballot(evaluation_id, rater_group_id, answers)
+    # Flush first: rows a caller added (a paper entry) must be written before the DELETE.
     db.session.flush()
     conn = db.session.connection()
     # (UPDATE reserves the column names for its SET clause, hence the b_ names.)
-    key = {"b_code": code_hash, "b_evaluation": evaluation_id, "b_group": rater_group_id}
+    key = {"b_code": code_hash, "b_evaluation": evaluation_id, "b_group": rater_group_id, "b_now": _now()}
     if conn.execute(_CLAIM, key).rowcount != 1:
         return False
-    _blur_code_rows(conn, key)
-    ballot_id = random_id()
-    conn.execute(_INSERT_BALLOT, {"id": ballot_id, "evaluation_id": evaluation_id, "rater_group_id": rater_group_id,
-                                  "submitted_on": today()})
-    if answers:
-        conn.execute(_INSERT_ANSWER, [
-            {"ballot_id": ballot_id, "item_id": item_id, "seq": seq, "option_id": option_id, "text": text}
-            for item_id, seq, option_id, text in answers
-        ])
-    conn.execute(_DELETE_PAPER, key)
-    tallies.add_ballot(conn, evaluation_id, rater_group_id, answers)
+    conn.execute(_INSERT_SEALED, {"id": sealed.box_id, "evaluation_id": evaluation_id,
+                                  "rater_group_id": rater_group_id, "sealed": sealed.sealed, "damaged": False})
+    if conn.execute(_PAPER_HELD, key).first() is not None:
+        conn.execute(_DELETE_PAPER, key)
     return True
 
 
 # The redeeming statements, built once: a ballot binds only its values, and SQLAlchemy
 # reuses each statement's compiled form instead of building and keying a new one per ballot.
+_OPEN = exists().where(Evaluation.id == BallotCode.evaluation_id, Evaluation.status == EvaluationStatus.OPEN,
+                       or_(Evaluation.closes_at.is_(None), Evaluation.closes_at > bindparam("b_now")))
 _CLAIM = (update(BallotCode)
           .where(BallotCode.code_hash == bindparam("b_code"), BallotCode.status == CodeStatus.UNUSED,
                  BallotCode.evaluation_id == bindparam("b_evaluation"),
-                 BallotCode.rater_group_id == bindparam("b_group"),
-                 exists().where(Evaluation.id == BallotCode.evaluation_id, Evaluation.status == EvaluationStatus.OPEN))
+                 BallotCode.rater_group_id == bindparam("b_group"), _OPEN)
           .values(status=CodeStatus.USED))
-_INSERT_BALLOT = insert(Ballot)
-_INSERT_ANSWER = insert(Answer)
+_INSERT_SEALED = insert(SealedBallot)
+# Paper entries are rare: look before deleting, so an online ballot's transaction writes exactly two rows.
+_PAPER_HELD = select(PaperEntry.id).where(PaperEntry.code_hash == bindparam("b_code")).limit(1)
 _DELETE_PAPER = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_code"))
-_SAME_GROUP = (BallotCode.evaluation_id == bindparam("b_evaluation"),
-               BallotCode.rater_group_id == bindparam("b_group"),
-               BallotCode.status == CodeStatus.USED, BallotCode.code_hash != bindparam("b_code"))
-_LOCK_GROUP = select(BallotCode.code_hash).where(*_SAME_GROUP).order_by(BallotCode.code_hash).with_for_update()
-_BLUR_GROUP = update(BallotCode).where(*_SAME_GROUP).values(status=CodeStatus.USED)
-
-
-def _blur_code_rows(conn, key: dict) -> None:
-    """On PostgreSQL, rewrite every used code of this evaluation and group in this transaction.
-
-    PostgreSQL stamps each row with the id of the transaction that wrote it
-    (``xmin``). The code's UPDATE and the ballot's INSERT share a transaction,
-    so without this ``ballot.xmin = ballot_code.xmin`` would single out the
-    ballot's code. Rewriting all used codes of the same evaluation and rater
-    group gives them all this transaction's stamp: the newest ballot then
-    matches every used code it could have come from (the evaluation and group
-    are on the ballot anyway), and older ballots match none. SQLite keeps no
-    such stamp. Cost: one row per earlier ballot of the group, per ballot.
-
-    ``key`` binds the ballot's code (b_code), evaluation (b_evaluation) and group (b_group).
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    # Lock in key order first: each rewrite moves rows on disk, so two ballots
-    # scanning in physical order could lock them in different orders and deadlock.
-    conn.execute(_LOCK_GROUP, key).close()  # the rows are locked; nothing to read
-    conn.execute(_BLUR_GROUP, key)
 
 
 def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
                   answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> SubmitResult:
-    """Mark the code used and store its ballot with ``answers``, all or nothing.
+    """Mark the code used and seal its ballot with ``answers`` into the box, all or nothing.
 
     ``answers`` are ``(item_id, seq, option_id, text)`` rows already validated
-    against the questionnaire. Returns STORED exactly once per code.
+    against the questionnaire. Returns STORED exactly once per code; then
+    counts a batch if this ballot completed one.
     """
     session = db.session
+    try:
+        sealed = seal_ballot(evaluation_id, rater_group_id, answers)
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.warning("ballot not stored: database error", exc_info=True)
+        return SubmitResult.BUSY
     # End any read transaction left by the page so the redeeming transaction
     # starts with its write (SQLite then waits for the lock instead of failing).
     session.rollback()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if not claim_and_store(code_hash, evaluation_id, rater_group_id, answers):
+            if not claim_and_store(code_hash, evaluation_id, rater_group_id, answers, sealed):
                 session.rollback()
                 return SubmitResult.REJECTED
             session.commit()
+            count_due(evaluation_id, rater_group_id)
             return SubmitResult.STORED
         except SQLAlchemyError as error:
             session.rollback()
@@ -240,6 +259,20 @@ _RETRYABLE = {"40P01", "40001"}  # PostgreSQL deadlock_detected, serialization_f
 def _retryable(error: SQLAlchemyError) -> bool:
     """True for errors after which the same transaction may succeed if run again."""
     return getattr(getattr(error, "orig", None), "sqlstate", None) in _RETRYABLE
+
+
+def count_due(evaluation_id: int, rater_group_id: int) -> None:
+    """After a ballot is sealed: count a batch if the box now holds enough (its own transaction).
+
+    The ballot is safely sealed already; a failure here (a busy database) only
+    leaves the batch for the next ballot or the close to count, so it is logged,
+    never shown to the rater.
+    """
+    try:
+        box.count(evaluation_id, rater_group_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("ballot box: count postponed (database error)", exc_info=True)
 
 
 def code_state_after_reject(code_hash: str) -> CodeState:

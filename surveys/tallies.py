@@ -1,4 +1,4 @@
-"""Running tallies: answer counts kept up to date inside each ballot's transaction.
+"""Running tallies: answer counts kept up to date by each count of the ballot box (surveys/box.py).
 
 Reading results then costs a scan of (evaluation × group × item × option)
 counts instead of every answer. The counts are never trusted blindly:
@@ -52,12 +52,18 @@ def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
     conn.execute(_upsert_statement(conn.dialect.name, table, keys), rows)
 
 
-def add_ballot(conn: Connection, evaluation_id: int, rater_group_id: int,
-               answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> None:
-    """Count one ballot and its chosen options, on the caller's connection and in its transaction."""
-    _upsert(conn, BallotTally, [{"evaluation_id": evaluation_id, "rater_group_id": rater_group_id, "n": 1}],
-            _BALLOT_KEYS)
-    counts = Counter((item_id, option_id) for item_id, _seq, option_id, _text in answers if option_id is not None)
+def add_ballots(conn: Connection, evaluation_id: int, rater_group_id: int,
+                ballots: Sequence[Sequence[tuple[int, int, Optional[int], Optional[str]]]]) -> None:
+    """Count a batch of ballots of one evaluation × group, on the caller's connection and in its transaction.
+
+    ``ballots`` holds each ballot's answer rows; one upsert per table adds the whole batch.
+    """
+    if not ballots:
+        return
+    _upsert(conn, BallotTally, [{"evaluation_id": evaluation_id, "rater_group_id": rater_group_id,
+                                 "n": len(ballots)}], _BALLOT_KEYS)
+    counts = Counter((item_id, option_id) for answers in ballots
+                     for item_id, _seq, option_id, _text in answers if option_id is not None)
     _upsert(conn, Tally, [
         {"evaluation_id": evaluation_id, "rater_group_id": rater_group_id, "item_id": item_id,
          "option_id": option_id, "n": n}

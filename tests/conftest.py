@@ -151,7 +151,8 @@ def start_server(database_url: str, workers: int = 4, extra_env: dict | None = N
     port = port or _free_port()
     # Load tests send hundreds of requests from 127.0.0.1; the abuse limits have
     # their own tests, so they are off here unless a test switches them on.
-    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, CEPING_RATELIMIT="0")
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET, CEPING_RATELIMIT="0",
+               CEPING_BALLOT_KEY=TestConfig.BALLOT_KEY)
     env.update(extra_env or {})
     env.pop("TEST_DATABASE_URL", None)
     log = tempfile.TemporaryFile()
@@ -264,6 +265,36 @@ def answers_for(app):
             return data
 
     return _answers
+
+
+@pytest.fixture()
+def count_box(app):
+    """``count_box(*evaluation_ids)`` → ballots counted: empty their ballot boxes as closing does.
+
+    Submitting seals a ballot; it reaches ``ballot``/``answer`` and the tallies only
+    when counted (surveys/box.py). Tests that read stored ballots count first.
+    """
+    from surveys import box
+
+    def _count(*evaluation_ids: int) -> int:
+        with app.app_context():
+            return sum(box.close(evaluation_ids).values())
+
+    return _count
+
+
+@pytest.fixture()
+def count_ballots(app):
+    """``count_ballots()`` → ballots stored: sealed in the box plus counted (each ballot is exactly one)."""
+    from sqlalchemy import func, select
+
+    from models import Ballot, SealedBallot
+
+    def _count() -> int:
+        with app.app_context():
+            return sum(db.session.scalar(select(func.count()).select_from(m)) for m in (Ballot, SealedBallot))
+
+    return _count
 
 
 @pytest.fixture()

@@ -162,7 +162,7 @@ def test_bad_issuing_forms_are_refused_in_chinese(client, org, count_rows, form,
     assert count_rows(BallotCode) == 0
 
 
-def test_void_a_batch(app, client, org, answers_for, count_rows, code_status):
+def test_void_a_batch(app, client, org, answers_for, count_rows, code_status, count_ballots):
     codes = CODE.findall(_issue(client, org["evaluation"], [org["groups"]["党员"]], 3).get_data(as_text=True))
     assert client.post(f"/v/{codes[0]}", data=answers_for(org["evaluation"])).status_code == 302
     with app.app_context():
@@ -174,7 +174,7 @@ def test_void_a_batch(app, client, org, answers_for, count_rows, code_status):
         voided = client.get(f"/v/{code}")
         assert voided.status_code == 410 and "测评码已作废" in voided.get_data(as_text=True)
     assert client.get(f"/v/{codes[0]}").status_code == 409  # the used one keeps its ballot
-    assert count_rows(Ballot) == 1 and code_status(codes[0]) is CodeStatus.USED
+    assert count_ballots() == 1 and code_status(codes[0]) is CodeStatus.USED
     [entry] = audit_rows(app, "codes_void")
     assert entry.target == f"batch:{batch_id}" and json.loads(entry.detail)["unused_voided"] == 2
     assert client.post("/admin/batches/999999/void").status_code == 404

@@ -39,7 +39,12 @@ def _enter(app, username: str, evaluation_id: int, code: str, data: dict):
 
 
 def _stored_answers(app) -> set[tuple]:
+    """The answers of every stored ballot, once the box is counted (paper ballots are sealed like online ones)."""
+    from models import SealedBallot
+    from surveys import box
+
     with app.app_context():
+        box.close(db.session.scalars(select(SealedBallot.evaluation_id).distinct()).all())
         return {(a.item_id, a.option_id, a.text) for a in db.session.scalars(select(Answer))}
 
 
@@ -50,30 +55,30 @@ def _changed(app, data: dict, evaluation_id: int, position: int, choice: int) ->
         return {**data, f"item_{item.id}": str(item.scale.options[choice].id)}, item
 
 
-def test_single_entry_stores_one_ballot_at_once(app, operators, issue, answers_for, count_rows, code_status):
+def test_single_entry_stores_one_ballot_at_once(app, operators, issue, answers_for, count_rows, code_status, count_ballots):
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"], choice=1, text="纸质票意见")
     response, client = _enter(app, "op1", operators["evaluation"], code.lower().replace("-", " "), data)
     assert response.status_code == 303
     assert "测评票已保存" in client.get(response.headers["Location"]).get_data(as_text=True)
-    assert count_rows(Ballot) == 1 and count_rows(PaperEntry) == 0
+    assert count_ballots() == 1 and count_rows(PaperEntry) == 0
     assert code_status(code) is CodeStatus.USED
     assert ("纸质票意见" in {t for _, _, t in _stored_answers(app)})
     [entry] = audit_rows(app, "paper_entry")
     assert json.loads(entry.detail) == {"mode": "single", "outcome": "stored"} and entry.username == "op1"
 
 
-def test_a_used_code_cannot_be_entered(app, operators, issue, answers_for, count_rows, client):
+def test_a_used_code_cannot_be_entered(app, operators, issue, answers_for, count_rows, client, count_ballots):
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"])
     assert client.post(f"/v/{code}", data=data).status_code == 302  # voted online
     response, _ = _enter(app, "op1", operators["evaluation"], code, data)
     assert response.status_code == 400 and "此测评码已使用" in response.get_data(as_text=True)
-    assert count_rows(Ballot) == 1
+    assert count_ballots() == 1
 
 
 @pytest.mark.parametrize("double", [False, True])
-def test_refused_codes(app, operators, issue, answers_for, count_rows, double):
+def test_refused_codes(app, operators, issue, answers_for, count_rows, double, count_ballots):
     from evaluation.services import create_evaluation, void_batch
 
     _double_entry(app, operators["evaluation"], double)
@@ -90,20 +95,20 @@ def test_refused_codes(app, operators, issue, answers_for, count_rows, double):
     for code, message in cases:
         response, _ = _enter(app, "op1", operators["evaluation"], code, data)
         assert response.status_code == 400 and message in response.get_data(as_text=True), code
-    assert count_rows(Ballot) == 0 and count_rows(PaperEntry) == 0
+    assert count_ballots() == 0 and count_rows(PaperEntry) == 0
 
 
-def test_closed_evaluation_refuses_paper_ballots(app, operators, issue, answers_for, count_rows):
+def test_closed_evaluation_refuses_paper_ballots(app, operators, issue, answers_for, count_rows, count_ballots):
     code = issue(operators["evaluation"])[0]
     with app.app_context():
         db.session.get(Evaluation, operators["evaluation"]).status = EvaluationStatus.CLOSED
         db.session.commit()
     response, _ = _enter(app, "op1", operators["evaluation"], code, answers_for(operators["evaluation"]))
     assert response.status_code == 400 and "测评未开启或已结束" in response.get_data(as_text=True)
-    assert count_rows(Ballot) == 0
+    assert count_ballots() == 0
 
 
-def test_the_form_is_as_strict_as_the_raters(app, operators, issue, answers_for, count_rows):
+def test_the_form_is_as_strict_as_the_raters(app, operators, issue, answers_for, count_rows, count_ballots):
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"])
     response, _ = _enter(app, "op1", operators["evaluation"], code, {**data, "item_999999": "1"})
@@ -111,36 +116,36 @@ def test_the_form_is_as_strict_as_the_raters(app, operators, issue, answers_for,
     incomplete = dict(list(data.items())[1:])
     response, _ = _enter(app, "op1", operators["evaluation"], code, incomplete)
     assert response.status_code == 400 and "此题为必答题" in response.get_data(as_text=True)
-    assert count_rows(Ballot) == 0
+    assert count_ballots() == 0
 
 
 def test_double_entry_agreeing_stores_one_ballot_and_no_entry_remains(app, operators, issue, answers_for,
-                                                                       count_rows, code_status):
+                                                                       count_rows, code_status, count_ballots):
     _double_entry(app, operators["evaluation"])
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"], choice=2)
     first, client = _enter(app, "op1", operators["evaluation"], code, data)
     assert first.status_code == 303 and "第一遍已录入" in client.get(first.headers["Location"]).get_data(as_text=True)
-    assert count_rows(PaperEntry) == 1 and count_rows(Ballot) == 0 and code_status(code) is CodeStatus.UNUSED
+    assert count_rows(PaperEntry) == 1 and count_ballots() == 0 and code_status(code) is CodeStatus.UNUSED
     second, _ = _enter(app, "op2", operators["evaluation"], code, data)
     assert second.status_code == 303
-    assert count_rows(Ballot) == 1 and count_rows(PaperEntry) == 0 and code_status(code) is CodeStatus.USED
+    assert count_ballots() == 1 and count_rows(PaperEntry) == 0 and code_status(code) is CodeStatus.USED
     outcomes = [json.loads(a.detail)["outcome"] for a in audit_rows(app, "paper_entry")]
     assert outcomes == ["awaiting_second", "stored"]
 
 
-def test_the_same_operator_cannot_make_both_entries(app, operators, issue, answers_for, count_rows):
+def test_the_same_operator_cannot_make_both_entries(app, operators, issue, answers_for, count_rows, count_ballots):
     _double_entry(app, operators["evaluation"])
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"])
     _enter(app, "op1", operators["evaluation"], code, data)
     again, _ = _enter(app, "op1", operators["evaluation"], code, data)
     assert again.status_code == 400 and "另一位录入员" in again.get_data(as_text=True)
-    assert count_rows(Ballot) == 0 and count_rows(PaperEntry) == 1
+    assert count_ballots() == 0 and count_rows(PaperEntry) == 1
 
 
 def test_mismatch_goes_to_reconciliation_and_is_counted_once(app, operators, issue, answers_for, count_rows,
-                                                             code_status):
+                                                             code_status, count_ballots):
     _double_entry(app, operators["evaluation"])
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"], choice=0)
@@ -148,7 +153,7 @@ def test_mismatch_goes_to_reconciliation_and_is_counted_once(app, operators, iss
     _enter(app, "op1", operators["evaluation"], code, data)
     second, client = _enter(app, "op2", operators["evaluation"], code, differing)
     assert second.status_code == 303 and "/reconcile" in second.headers["Location"]
-    assert count_rows(Ballot) == 0 and count_rows(PaperEntry) == 2
+    assert count_ballots() == 0 and count_rows(PaperEntry) == 2
     page = client.get(second.headers["Location"]).get_data(as_text=True)
     assert 'class="mismatch"' in page and item.text in page
     assert "满意" in page and "不满意" in page and "op1" in page and "op2" in page
@@ -157,17 +162,17 @@ def test_mismatch_goes_to_reconciliation_and_is_counted_once(app, operators, iss
     resolved, _ = _changed(app, data, operators["evaluation"], position=2, choice=2)
     blank = {k: v for k, v in data.items() if k != f"item_{item.id}"}
     refused = client.post(second.headers["Location"], data=blank)
-    assert refused.status_code == 400 and count_rows(Ballot) == 0
+    assert refused.status_code == 400 and count_ballots() == 0
     done = client.post(second.headers["Location"], data=resolved)
     assert done.status_code == 303
-    assert count_rows(Ballot) == 1 and count_rows(PaperEntry) == 0 and code_status(code) is CodeStatus.USED
+    assert count_ballots() == 1 and count_rows(PaperEntry) == 0 and code_status(code) is CodeStatus.USED
     assert (item.id, int(resolved[f"item_{item.id}"]), None) in _stored_answers(app)
     assert client.get(second.headers["Location"]).status_code == 404  # nothing left to reconcile
     [entry] = audit_rows(app, "paper_reconcile")
     assert json.loads(entry.detail) == {"outcome": "stored", "mismatched_items": 1}
 
 
-def test_a_mismatched_pair_can_be_dropped(app, operators, issue, answers_for, count_rows, code_status):
+def test_a_mismatched_pair_can_be_dropped(app, operators, issue, answers_for, count_rows, code_status, count_ballots):
     _double_entry(app, operators["evaluation"])
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"])
@@ -176,7 +181,7 @@ def test_a_mismatched_pair_can_be_dropped(app, operators, issue, answers_for, co
                             _changed(app, data, operators["evaluation"], 1, 3)[0])
     entry_id = int(second.headers["Location"].split("/")[-2])
     assert client.post(f"/admin/paper/{entry_id}/discard").status_code == 303
-    assert count_rows(PaperEntry) == 0 and count_rows(Ballot) == 0 and code_status(code) is CodeStatus.UNUSED
+    assert count_rows(PaperEntry) == 0 and count_ballots() == 0 and code_status(code) is CodeStatus.UNUSED
 
 
 def test_online_vote_or_void_removes_a_waiting_entry(app, operators, issue, answers_for, count_rows, client):
@@ -222,7 +227,7 @@ def test_only_organisers_key_in_paper_ballots(app, operators, client):
 
 
 @pytest.mark.parametrize("double", [False, True])
-def test_concurrent_entries_of_one_code_count_once(app, operators, issue, answers_for, count_rows, double):
+def test_concurrent_entries_of_one_code_count_once(app, operators, issue, answers_for, count_rows, double, count_ballots):
     """Eight operators key in the same ballot at the same moment: one ballot, no entry left."""
     from evaluation import paper
     from evaluation.services import create_user
@@ -254,4 +259,4 @@ def test_concurrent_entries_of_one_code_count_once(app, operators, issue, answer
     assert len(outcomes) == 8 and outcomes.count("stored") == 1, outcomes
     assert outcomes.count("awaiting_second") == (1 if double else 0), outcomes
     assert all(o.startswith("此测评码已使用") for o in outcomes if o not in ("stored", "awaiting_second")), outcomes
-    assert count_rows(Ballot) == 1 and count_rows(PaperEntry) == 0
+    assert count_ballots() == 1 and count_rows(PaperEntry) == 0

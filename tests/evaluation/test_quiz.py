@@ -55,7 +55,7 @@ def _form(app, evaluation_id: int, single: str, multiple: str, fill: str) -> dic
 
 
 @pytest.fixture()
-def quiz(app, campaign, client, issue):
+def quiz(app, campaign, client, issue, count_box):
     """mini_quiz put to both units, the sheets above taken through the rater flow."""
     from evaluation.services import create_evaluation
     from surveys.catalog import build_questionnaire
@@ -69,6 +69,7 @@ def quiz(app, campaign, client, issue):
         for code, sheet in zip(issue(evaluation_id, "党员", len(sheets)), sheets):
             response = client.post(f"/v/{code}", data=_form(app, evaluation_id, *sheet))
             assert response.status_code == 302, _text(response)[:500]
+    count_box(one, two)  # the tests are over: every sealed sheet counted
     return {"one": one, "two": two, "campaign": campaign["campaign"]}
 
 
@@ -180,7 +181,7 @@ def test_rater_page_never_shows_the_key(app, client, campaign, issue):
     assert "kexue" not in _text(client.get(f"/v/{issue(mini)[0]}")).lower()
 
 
-def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, client, campaign, issue):
+def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, client, campaign, issue, count_box):
     """create_evaluation(unit, "learning_test") works, and a right sheet typed in full width scores 100."""
     from evaluation.services import create_evaluation
 
@@ -197,6 +198,7 @@ def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, 
         evaluation_id = evaluation.id
     assert "２７２" in data.values()  # the number question, typed in full width
     assert client.post(f"/v/{issue(evaluation_id)[0]}", data=data).status_code == 302
+    count_box(evaluation_id)
     _user(app, "org", "organiser")
     login(client, "org")
     html = _text(client.get(f"/admin/evaluations/{evaluation_id}/quiz"))
@@ -204,7 +206,7 @@ def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, 
     assert kpis == "1人参加平均分100及格1及格率100.0%"
 
 
-def test_fill_in_answers_are_checked_on_submit(app, client, campaign, issue, count_rows):
+def test_fill_in_answers_are_checked_on_submit(app, client, campaign, issue, count_rows, count_box):
     from evaluation.services import create_evaluation
     from surveys.catalog import build_questionnaire
 
@@ -219,6 +221,7 @@ def test_fill_in_answers_are_checked_on_submit(app, client, campaign, issue, cou
     assert long.status_code == 400 and "最多 200 个字" in _text(long)
     assert count_rows(Ballot) == 0
     assert client.post(f"/v/{code}", data=_form(app, evaluation_id, "A", "XY", " 科学 ")).status_code == 302
+    count_box(evaluation_id)
     with app.app_context():
         from models import Answer
 

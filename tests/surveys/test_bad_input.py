@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Answer, Ballot, CodeStatus, Evaluation, Option
+from models import Answer, Ballot, CodeStatus, Evaluation, Option, SealedBallot
 from surveys.catalog import latest
 from surveys.forms import INVALID_CHOICE_MSG, TEXT_TOO_LONG_MSG
 
@@ -38,6 +38,7 @@ def nothing_stored(app, code_status, ballot):
         with app.app_context():
             assert db.session.scalars(select(Ballot.id)).all() == []
             assert db.session.scalars(select(Answer.item_id)).all() == []
+            assert db.session.scalars(select(SealedBallot.id)).all() == []
         assert code_status(ballot["code"]) is CodeStatus.UNUSED
 
     return _check
@@ -139,10 +140,11 @@ def test_over_long_text_is_refused_with_a_message(app, client, ballot, nothing_s
     nothing_stored()
 
 
-def test_text_of_exactly_the_limit_is_stored(app, client, ballot):
+def test_text_of_exactly_the_limit_is_stored(app, client, ballot, campaign, count_box):
     limit = app.config["TEXT_ANSWER_MAX"]
     data = {**ballot["data"], ballot["text"]: "意" * limit}
     assert client.post(ballot["url"], data=data).status_code == 302
+    count_box(campaign["evaluation"])
     with app.app_context():
         texts = db.session.scalars(select(Answer.text).where(Answer.text.is_not(None))).all()
     assert texts == ["意" * limit]
@@ -187,7 +189,8 @@ def test_json_body_is_no_way_round_the_checks(client, ballot, nothing_stored):
 # --- malicious text ---------------------------------------------------------------------------
 
 
-def test_script_in_free_text_is_stored_verbatim_and_never_executed(app, client, ballot, nothing_stored):
+def test_script_in_free_text_is_stored_verbatim_and_never_executed(app, client, ballot, nothing_stored, campaign,
+                                                                   count_box):
     # Re-shown in the form after an error: escaped.
     data = {**ballot["data"], ballot["text"]: SCRIPT}
     del data[ballot["first"]]
@@ -198,6 +201,7 @@ def test_script_in_free_text_is_stored_verbatim_and_never_executed(app, client, 
     # Stored as the rater typed it (escaping is the renderer's job, not the database's).
     data[ballot["first"]] = ballot["data"][ballot["first"]]
     assert client.post(ballot["url"], data=data).status_code == 302
+    count_box(campaign["evaluation"])
     with app.app_context():
         assert db.session.scalars(select(Answer.text).where(Answer.text.is_not(None))).one() == SCRIPT
 

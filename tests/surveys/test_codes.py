@@ -129,10 +129,11 @@ def _dump_database() -> str:
     return "\n".join(parts)
 
 
-def test_only_the_hmac_is_stored(app, campaign, issue, answers_for, client):
+def test_only_the_hmac_is_stored(app, campaign, issue, answers_for, client, count_box):
     plain = issue(campaign["evaluation"], "党员", 5)
     key = app.config["CODE_KEY"].encode()
     client.post(f"/v/{plain[0]}", data=answers_for(campaign["evaluation"]))
+    count_box(campaign["evaluation"])
     with app.app_context():
         stored = set(db.session.scalars(select(BallotCode.code_hash)))
         expected = {hmac.new(key, c.encode(), hashlib.sha256).hexdigest() for c in plain}
@@ -193,7 +194,7 @@ def test_void_batch_by_cli(app, runner, client, campaign, issue, answers_for, co
     assert code_status(codes[0]) is CodeStatus.USED     # the used code keeps its ballot
     assert count_rows(BallotCode, BallotCode.status == CodeStatus.VOID) == 3
     assert code_status(other_batch) is CodeStatus.UNUSED  # other batches untouched
-    assert count_rows(db.metadata.tables["ballot"]) == 1
+    assert count_rows(db.metadata.tables["ballot_box"]) == 1  # sealed, counted at close
     with app.app_context():
         assert db.session.get(CodeBatch, batch).voided_at is not None
 
@@ -202,7 +203,7 @@ def test_void_batch_by_cli(app, runner, client, campaign, issue, answers_for, co
     assert "测评码已作废" in page.get_data(as_text=True)
     posted = client.post(f"/v/{codes[2]}", data=answers_for(campaign["evaluation"]))
     assert posted.status_code == 410
-    assert count_rows(db.metadata.tables["ballot"]) == 1
+    assert count_rows(db.metadata.tables["ballot_box"]) == 1
     assert client.get(f"/v/{other_batch}").status_code == 200
 
 

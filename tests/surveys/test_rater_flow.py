@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus
+from models import Answer, Ballot, BallotCode, CodeStatus, Evaluation, EvaluationStatus, SealedBallot
 from surveys.codes import format_code
 from surveys.forms import REQUIRED_MSG
 
@@ -63,8 +63,9 @@ class FormPage(HTMLParser):
 
 
 def _ballots(app) -> int:
+    """Ballots stored: sealed in the box or counted (a ballot is always exactly one of the two)."""
     with app.app_context():
-        return len(db.session.scalars(select(Ballot.id)).all())
+        return len(db.session.scalars(select(Ballot.id)).all()) + len(db.session.scalars(select(SealedBallot.id)).all())
 
 
 def _set_status(app, evaluation_id: int, status: EvaluationStatus, **fields) -> None:
@@ -142,7 +143,7 @@ def test_questionnaire_page_shows_title_intro_and_labels_every_control(app, clie
 
 
 @pytest.mark.parametrize("key", ["satisfaction", "meeting", "report_review"])
-def test_each_catalog_questionnaire_can_be_answered(app, client, campaign, issue, answers_for, key):
+def test_each_catalog_questionnaire_can_be_answered(app, client, campaign, issue, answers_for, key, count_box):
     from evaluation.services import create_evaluation
 
     with app.app_context():
@@ -153,6 +154,7 @@ def test_each_catalog_questionnaire_can_be_answered(app, client, campaign, issue
     assert not page.get_data(as_text=True).count('checked')
     response = client.post(f"/v/{code}", data=answers_for(evaluation_id, choice=1, text="好"))
     assert response.status_code == 302
+    assert count_box(evaluation_id) == 1
     with app.app_context():
         ballot = db.session.scalars(select(Ballot).where(Ballot.evaluation_id == evaluation_id)).one()
         q = db.session.get(Evaluation, evaluation_id).questionnaire
@@ -189,7 +191,7 @@ def test_missing_required_item_keeps_the_other_answers(app, client, campaign, is
     assert code_status(code) is CodeStatus.UNUSED
 
 
-def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answers_for, code_status):
+def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answers_for, code_status, count_box):
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"], choice=3, text="多下基层")
     response = client.post(f"/v/{format_code(code)}", data=data)
@@ -198,6 +200,7 @@ def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answe
     thanks = client.get("/thanks")
     assert thanks.status_code == 200 and "提交成功" in thanks.get_data(as_text=True)
     assert code_status(code) is CodeStatus.USED
+    assert _ballots(app) == 1 and count_box(campaign["evaluation"]) == 1
     with app.app_context():
         ballot = db.session.scalars(select(Ballot)).one()
         assert ballot.evaluation_id == campaign["evaluation"]
@@ -206,9 +209,10 @@ def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answe
         assert stored == data
 
 
-def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, answers_for):
+def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, answers_for, count_box):
     code = issue(campaign["evaluation"])[0]
     assert client.post(f"/v/{code}", data=answers_for(campaign["evaluation"], text="   ")).status_code == 302
+    count_box(campaign["evaluation"])
     with app.app_context():
         assert db.session.scalars(select(Answer).where(Answer.text.is_not(None))).all() == []
         assert len(db.session.scalars(select(Answer)).all()) == 6

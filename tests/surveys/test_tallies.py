@@ -1,4 +1,4 @@
-"""Running tallies equal a full recount: after submits, concurrently, and via `flask recount`."""
+"""Running tallies equal a full recount: after counts of the ballot box, concurrently, and via `flask recount`."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -15,10 +15,13 @@ def _count(app, sql: str) -> int:
         return db.session.execute(text(sql)).scalar_one()
 
 
-def test_each_ballot_updates_the_tallies_in_its_transaction(app, client, campaign, issue, answers_for, runner):
+def test_each_count_updates_the_tallies_in_its_transaction(app, client, campaign, issue, answers_for, runner,
+                                                           count_box):
     evaluation = campaign["evaluation"]
     for i, code in enumerate(issue(evaluation, "党员", 3) + issue(evaluation, "群众代表", 2)):
         assert client.post(f"/v/{code}", data=answers_for(evaluation, choice=i % 2)).status_code == 302
+    assert _count(app, "SELECT count(*) FROM ballot_tally") == 0  # sealed: nothing counted yet
+    assert count_box(evaluation) == 5
     assert _count(app, "SELECT sum(n) FROM ballot_tally") == 5
     # 6 scale items per ballot; the text item is not tallied
     assert _count(app, "SELECT sum(n) FROM tally") == 5 * 6
@@ -30,19 +33,22 @@ def test_each_ballot_updates_the_tallies_in_its_transaction(app, client, campaig
     assert result.exit_code == 0 and "tallies equal a full recount" in result.output
 
 
-def test_a_rejected_submit_changes_no_tally(app, client, campaign, issue, answers_for):
+def test_a_rejected_submit_changes_no_tally(app, client, campaign, issue, answers_for, count_box):
     evaluation = campaign["evaluation"]
     code = issue(evaluation, "党员", 1)[0]
     assert client.post(f"/v/{code}", data=answers_for(evaluation)).status_code == 302
     assert client.post(f"/v/{code}", data=answers_for(evaluation, choice=3)).status_code == 409
+    assert count_box(evaluation) == 1
     assert _count(app, "SELECT sum(n) FROM ballot_tally") == 1
     assert _count(app, "SELECT count(*) FROM tally WHERE n > 0") == 6
 
 
-def test_recount_reports_a_tampered_tally_and_fix_rebuilds_it(app, client, campaign, issue, answers_for, runner):
+def test_recount_reports_a_tampered_tally_and_fix_rebuilds_it(app, client, campaign, issue, answers_for, runner,
+                                                               count_box):
     evaluation = campaign["evaluation"]
     for code in issue(evaluation, "党员", 2):
         client.post(f"/v/{code}", data=answers_for(evaluation))
+    count_box(evaluation)
     with app.app_context():
         db.session.execute(text("UPDATE tally SET n = n + 1 WHERE option_id = (SELECT min(option_id) FROM tally)"))
         db.session.execute(text("DELETE FROM ballot_tally"))
@@ -56,7 +62,7 @@ def test_recount_reports_a_tampered_tally_and_fix_rebuilds_it(app, client, campa
 
 
 def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app, campaign, issue, answers_for,
-                                                                            live_server):
+                                                                            live_server, count_box):
     """60 ballots over two groups through 4 gunicorn workers: tallies == GROUP BY over the answers."""
     evaluation = campaign["evaluation"]
     codes = [(c, i % 4) for i, c in enumerate(issue(evaluation, "党员", 40) + issue(evaluation, "服务对象", 20))]
@@ -72,6 +78,11 @@ def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app,
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(vote_with_token, codes))
     assert statuses.count(302) == 60
+    with app.app_context():
+        from surveys.tallies import differences
+
+        assert differences(db.session) == []  # what the requests counted in batches, concurrently
+    count_box(evaluation)
     with app.app_context():
         from evaluation.results import load_frames
         from surveys.tallies import differences

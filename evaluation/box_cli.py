@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from extensions import db
@@ -28,6 +28,7 @@ def register_box(app: Flask, evaluations: click.Group) -> None:
 
 @click.command("close")
 @click.argument("evaluation_ids", type=int, nargs=-1, required=True)
+@with_appcontext
 def close_command(evaluation_ids: tuple[int, ...]) -> None:
     """Close evaluations: no more ballots; every sealed ballot is counted and the order scrubbed."""
     found = []

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` as well as `python -m bench
 from config import _normalise_database_url  # noqa: E402
 
 BENCH_SECRET = "bench-secret-key-not-for-production"
+BENCH_BALLOT_KEY = "bench-ballot-key-not-for-production"
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password"
 CAMPAIGN_NAME = "基准测试活动"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -46,7 +47,8 @@ def make_app(url: str, **overrides):
     """A Ceping app on ``url`` with the test settings (CSRF off, limits off) for in-process work."""
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": normalise(url), "SECRET_KEY": BENCH_SECRET, **overrides})
+    return create_app({"SQLALCHEMY_DATABASE_URI": normalise(url), "SECRET_KEY": BENCH_SECRET,
+                       "BALLOT_KEY": BENCH_BALLOT_KEY, **overrides})
 
 
 def machine_facts() -> dict:
@@ -114,6 +116,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=normalise(url), SECRET_KEY=BENCH_SECRET, CEPING_RATELIMIT="0",
+                   CEPING_BALLOT_KEY=BENCH_BALLOT_KEY,
                    CEPING_BIND=f"127.0.0.1:{self.port}", CEPING_WORKERS=str(workers),
                    CEPING_TIMEOUT=str(timeout), CEPING_ACCESS_LOG="/dev/null")
         env.update(extra_env or {})

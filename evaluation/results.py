@@ -25,6 +25,7 @@ from models import (
 )
 
 import analysis
+from surveys import box
 
 
 @dataclass
@@ -261,6 +262,8 @@ def evaluation_document(evaluation_id: int, for_liaison: bool = False) -> dict:
             "questionnaire_title": evaluation.questionnaire.title, "status": evaluation.status.value,
             "previous_id": evaluation.previous_id, "threshold": evaluation.threshold,
             "min_ballots": evaluation.min_ballots,
+            # ballots sealed in the box, not yet in any figure (counted in batches, the rest at close)
+            "sealed": box.sealed_counts([evaluation.id]).get(evaluation.id, 0),
             "units": _sorted_documents(load_frames([evaluation.id]), for_liaison)}
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from extensions import db
 from ids import db_id
 from models import Campaign, Evaluation, Role
+from surveys import box
 
 from . import bp
 from .dashboards import campaign_overview, unit_detail
@@ -138,7 +139,9 @@ def evaluation(evaluation_id: int):
     """Unit page: per-item rates with intervals, option shares by group, comments, rounds."""
     item = _evaluation_or_404(evaluation_id)
     detail = unit_detail(item, for_liaison=current_user.role is Role.LIAISON)
-    return render_template("evaluation/unit.html", evaluation=item, **detail)
+    sealed = box.sealed_counts([item.id]).get(item.id, 0)
+    return render_template("evaluation/unit.html", evaluation=item, sealed=sealed,
+                           batch=box.batch_size(item.min_ballots), **detail)
 
 
 @bp.route("/evaluations/<int:evaluation_id>/report")

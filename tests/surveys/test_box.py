@@ -268,3 +268,19 @@ def test_a_ballot_is_dated_with_the_raters_day_in_the_campaign_zone(app, client,
     count_box(campaign["evaluation"])
     with app.app_context():
         assert db.session.scalar(text("SELECT submitted_on FROM ballot")) in (expected, expected.isoformat())
+
+
+def test_results_say_how_many_ballots_wait_sealed(app, client, campaign, issue, answers_for):
+    from evaluation.services import create_user
+
+    evaluation = campaign["evaluation"]
+    for code in issue(evaluation, "党员", 3):
+        vote(client, code, answers_for(evaluation))
+    with app.app_context():
+        create_user("org", "correct horse battery", "organiser")
+    token = make_token(app, "org")
+    document = client.get(f"/api/v1/evaluations/{evaluation}/results", headers=bearer(token)).get_json()
+    assert document["sealed"] == 3 and document["units"][0]["n_ballots"] == 0
+    client.post("/login", data={"username": "org", "password": "correct horse battery"})
+    page = client.get(f"/admin/evaluations/{evaluation}").get_data(as_text=True)
+    assert "另有 3 张测评票已封存、尚未计入结果:每满 8 张打乱后计入一批" in page

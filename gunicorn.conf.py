@@ -17,7 +17,7 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take a server down.
 max_requests = 2000
 max_requests_jitter = 200
-# Access log without query strings or client addresses: the rater URL /v/<code>
+# Access log without query strings or client addresses: an old slip's rater URL /v/<code>
 # carries a secret code, so the path is not logged either (see docs/security.md).
 accesslog = os.environ.get("CEPING_ACCESS_LOG", "-")
 access_log_format = '%(t)s "%(m)s" %(s)s %(b)s %(L)ss'

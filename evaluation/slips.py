@@ -57,8 +57,8 @@ class IssuedCode:
 
     @property
     def url(self) -> str:
-        """The absolute link a phone opens from the QR code."""
-        return url_for("surveys.ballot", code=self.grouped, _external=True)
+        """The absolute link a phone opens from the QR code: the code after "#", which no request line carries."""
+        return url_for("surveys.ballot", _external=True) + "#" + self.grouped
 
 
 @dataclass

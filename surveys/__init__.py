@@ -1,4 +1,4 @@
-"""The rater side: code entry, the questionnaire at ``/v/<code>``, ballot storage.
+"""The rater side: code entry, the questionnaire at ``/v`` (the code in the body), ballot sealing and counting.
 
 Nothing here needs an account; everything a rater may do is decided by the
 one-time code they hold.

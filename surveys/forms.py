@@ -31,10 +31,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 FILL_MAX = 200
 
 
-class CodeEntryForm(FlaskForm):
-    """The box on ``/`` where a rater types the code from their slip."""
+#: The hidden field that marks a posted questionnaire as a ballot (without it, a POST to /v opens the questionnaire).
+BALLOT_MARK = "ballot"
+#: Fields of the ballot form that are not answers: its CSRF token, the code it redeems and the mark.
+_NOT_ANSWERS = {"csrf_token", "code", BALLOT_MARK}
 
-    code = StringField(_l("您的测评码"), validators=[InputRequired(_l("请输入测评码")), Length(max=64)])
+
+class CodeEntryForm(FlaskForm):
+    """The box on ``/`` and ``/v`` where a rater types (or a slip's link fills in) the code."""
+
+    class Meta:
+        # Sending a code only opens its questionnaire (what a link did before codes left the URL);
+        # the ballot form that follows carries the token that protects the submission.
+        csrf = False
+
+    code = StringField(_l("您的测评码"), validators=[
+        InputRequired(_l("请输入测评码")), Length(max=64, message=_l("测评码格式不正确:应为 12 位字母和数字"))])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -90,7 +102,7 @@ def unexpected_fields(form_data: MultiDict, items: Iterable[Item]) -> Optional[s
     """
     by_name = {field_name(item): item for item in items}
     for name in form_data.keys():
-        if name == "csrf_token":
+        if name in _NOT_ANSWERS:
             continue
         item = by_name.get(name)
         if item is None:

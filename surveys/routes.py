@@ -1,15 +1,22 @@
-"""Rater views: thin wrappers around :mod:`surveys.ballots` and :mod:`surveys.forms`."""
+"""Rater views: thin wrappers around :mod:`surveys.ballots` and :mod:`surveys.forms`.
+
+The code never travels in a request line, where proxies, load balancers and
+access logs would keep it: slips link to ``/v#K7QX-M3PD-9TWR`` (a URL fragment
+stays in the browser), a small static script on ``/v`` posts the code in a form
+body, and the questionnaire carries it in its own body. Without JavaScript the
+rater types the code printed on the slip into the same box.
+"""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from extensions import limiter
+from extensions import csrf, limiter
 
 from . import bp, guard, structure
 from .ballots import CodeState, SubmitResult, code_state_after_reject, lookup, submit_ballot
 from .codes import format_code, normalise_code
-from .forms import CodeEntryForm, answers_from_form, field_name, unexpected_fields
+from .forms import BALLOT_MARK, CodeEntryForm, answers_from_form, field_name, unexpected_fields
 
 # HTTP status for each reason a code cannot open a questionnaire.
 _STATE_STATUS = {
@@ -21,31 +28,46 @@ _STATE_STATUS = {
 }
 
 
-@bp.route("/", methods=["GET", "POST"])
-@limiter.limit(guard.request_limit, methods=["POST"])
+@bp.route("/")
 def index():
-    """Home page with the code box; a valid-looking code goes on to its questionnaire."""
-    form = CodeEntryForm()
-    if form.validate_on_submit():
-        if guard.blocked():
-            abort(429)
-        code = normalise_code(form.code.data)
-        if code is not None:
-            return redirect(url_for("surveys.ballot", code=format_code(code)))
-        form.code.errors.append(_("测评码格式不正确:应为 12 位字母和数字"))
-    return render_template("surveys/index.html", form=form), (400 if form.errors else 200)
+    """Home page with the code box; it posts to ``/v``."""
+    return render_template("surveys/index.html", form=CodeEntryForm())
+
+
+@bp.route("/v/<code>", methods=["GET", "POST"])
+def legacy_link(code: str):  # noqa: ARG001 - the code is deliberately not used
+    """A link printed before codes moved to the fragment: send the browser to ``/v`` without it.
+
+    The code already reached this server in the request line, so it goes back
+    only in the fragment of the redirect, and the page posts it from there.
+    """
+    normalised = normalise_code(code)
+    return redirect(url_for("surveys.ballot") + ("#" + format_code(normalised) if normalised else ""), code=303)
 
 
 def _code_problem(state: CodeState):
     return render_template("surveys/code_problem.html", state=state.value), _STATE_STATUS[state]
 
 
-@bp.route("/v/<code>", methods=["GET", "POST"])
-@limiter.limit(guard.request_limit)
-def ballot(code: str):
-    """Show the questionnaire for a code (GET) or store its ballot (POST)."""
+@bp.route("/v", methods=["GET", "POST"])
+@limiter.limit(guard.request_limit, methods=["POST"])
+@csrf.exempt  # opening a questionnaire changes nothing; a ballot's post is checked below
+def ballot():
+    """The code box (GET); the questionnaire for a posted code (POST); its ballot (POST with the ballot mark)."""
+    if request.method == "GET":
+        return render_template("surveys/index.html", form=CodeEntryForm(), from_link=True)
     if guard.blocked():
         abort(429)
+    if BALLOT_MARK in request.form:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # the ballot form's token, exactly as for every other form that changes data
+    else:
+        entry = CodeEntryForm(formdata=request.form)  # a form body only, never JSON
+        if entry.validate() and normalise_code(entry.code.data) is None:
+            entry.code.errors.append(_("测评码格式不正确:应为 12 位字母和数字"))
+        if entry.errors:  # a typing slip: the box again, with the message next to it
+            return render_template("surveys/index.html", form=entry), 400
+    code = request.form.get("code", "")
     found = lookup(code)
     if found.state in (CodeState.MALFORMED, CodeState.UNKNOWN):
         guard.record_failure()
@@ -56,28 +78,29 @@ def ballot(code: str):
     # An open evaluation's questionnaire is frozen: its snapshot and form class are made once per process.
     questionnaire = structure.questionnaire(evaluation.questionnaire_id)
     items = questionnaire.items
+    submitting = BALLOT_MARK in request.form
     # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
     # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)
-    formdata = request.form if request.method == "POST" else None
-    form = structure.form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(formdata=formdata)
+    form = structure.form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(
+        formdata=request.form if submitting else None)
     context = dict(evaluation=evaluation, questionnaire=questionnaire, group=row.rater_group,
-                   form=form, items=items, field_name=field_name, code=code)
-    if request.method == "POST":
-        problem = unexpected_fields(request.form, items)
-        if problem:
-            return render_template("errors/error.html", code=400, title=_("无法提交"),
-                                   message=problem), 400
-        if not form.validate():
-            return render_template("surveys/ballot.html", **context), 400
-        result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items))
-        if result is SubmitResult.STORED:
-            return redirect(url_for("surveys.thanks"))
-        if result is SubmitResult.BUSY:
-            return render_template("errors/error.html", code=503, title=_("系统繁忙"),
-                                   message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
-        return _code_problem(code_state_after_reject(row.code_hash))
-    return render_template("surveys/ballot.html", items_html=structure.items_html(questionnaire, form, field_name),
-                           **context)
+                   form=form, items=items, field_name=field_name, code=format_code(normalise_code(code)),
+                   ballot_mark=BALLOT_MARK)
+    if not submitting:
+        return render_template("surveys/ballot.html", items_html=structure.items_html(questionnaire, form, field_name),
+                               **context)
+    problem = unexpected_fields(request.form, items)
+    if problem:
+        return render_template("errors/error.html", code=400, title=_("无法提交"), message=problem), 400
+    if not form.validate():
+        return render_template("surveys/ballot.html", **context), 400
+    result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items))
+    if result is SubmitResult.STORED:
+        return redirect(url_for("surveys.thanks"))  # Post/Redirect/Get: Back never re-posts the ballot
+    if result is SubmitResult.BUSY:
+        return render_template("errors/error.html", code=503, title=_("系统繁忙"),
+                               message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
+    return _code_problem(code_state_after_reject(row.code_hash))
 
 
 @bp.route("/thanks")

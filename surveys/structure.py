@@ -110,7 +110,7 @@ def form_class(view: QuestionnaireView, text_max: int) -> type:
 def items_html(view: QuestionnaireView, form, field_name) -> Optional[Markup]:
     """The unfilled items of a frozen questionnaire, rendered once per language; None otherwise.
 
-    Only for a form with no answers and no errors (the GET of ``/v/<code>``): it
+    Only for a form with no answers and no errors (a code posted to ``/v`` to open its questionnaire): it
     is then the same for every rater of the questionnaire. The CSRF token and
     anything about the unit or rater group are outside this fragment.
     """

@@ -104,7 +104,7 @@ def test_test_config_and_overrides():
 def test_factory_registers_blueprints_and_commands():
     app = create_app({})
     rules = {r.rule for r in app.url_map.iter_rules()}
-    assert {"/", "/v/<code>", "/thanks", "/login", "/logout", "/admin/", "/admin/campaigns/<int:campaign_id>"} <= rules
+    assert {"/", "/v", "/v/<code>", "/thanks", "/login", "/logout", "/admin/", "/admin/campaigns/<int:campaign_id>"} <= rules
     assert {"demo", "init-db", "evaluations", "codes", "users", "db"} <= set(app.cli.list_commands(None))
 
 
@@ -164,9 +164,10 @@ def _rater_pages(client, campaign, issue) -> dict:
     code = issue(campaign["evaluation"])[0]
     return {
         "home": client.get("/"),
-        "ballot": client.get(f"/v/{code}"),
+        "ballot": client.post("/v", data={"code": code}),
         "thanks": client.get("/thanks"),
-        "unknown code": client.get("/v/K7QX-M3PD-9TWR"),
+        "code box": client.get("/v"),
+        "unknown code": client.post("/v", data={"code": "K7QX-M3PD-9TWR"}),
         "404": client.get("/nope"),
         "login": client.get("/login"),
     }

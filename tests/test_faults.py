@@ -29,12 +29,11 @@ def _vote(base: str, code: str, data: dict) -> int | None:
     """GET the form (CSRF token), POST the ballot; the status, or None if the server died."""
     try:
         session = requests.Session()
-        page = session.get(f"{base}/v/{code}", timeout=10)
+        page = session.post(f"{base}/v", data={"code": code}, timeout=10)
         if page.status_code != 200:
             return page.status_code
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-        return session.post(f"{base}/v/{code}", data=dict(data, csrf_token=token), allow_redirects=False,
-                            timeout=10).status_code
+        return session.post(f"{base}/v", data={**(dict(data, csrf_token=token)), "code": code, "ballot": "1"}, allow_redirects=False, timeout=10).status_code
     except requests.RequestException:
         return None
 
@@ -190,15 +189,15 @@ def test_database_unreachable_gives_503_and_recovers_without_restart(app, campai
     client = other.test_client()
     code = issue(campaign["evaluation"], "党员", 1)[0]
     try:
-        assert client.get(f"/v/{code}").status_code == 200
+        assert client.post("/v", data={"code": code}).status_code == 200
         proxy.stop()
-        down = client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))
+        down = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
         assert down.status_code == 503
         assert "数据库暂时无法访问" in down.get_data(as_text=True) or "系统繁忙" in down.get_data(as_text=True)
         assert "Traceback" not in down.get_data(as_text=True)
         proxy.start()                                 # same port: the database is back
-        assert client.get(f"/v/{code}").status_code == 200
-        assert client.post(f"/v/{code}", data=answers_for(campaign["evaluation"])).status_code == 302
+        assert client.post("/v", data={"code": code}).status_code == 200
+        assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 302
     finally:
         proxy.stop()
         with other.app_context():
@@ -228,13 +227,13 @@ def test_read_only_database_refuses_ballots_cleanly(app, campaign, issue, answer
     code = issue(campaign["evaluation"], "党员", 1)[0]
     other = create_app({"SQLALCHEMY_DATABASE_URI": _read_only_url(database_url)})
     client = other.test_client()
-    assert client.get(f"/v/{code}").status_code == 200
-    refused = client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))
+    assert client.post("/v", data={"code": code}).status_code == 200
+    refused = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
     assert refused.status_code == 503 and "测评码仍然有效" in refused.get_data(as_text=True)
     with other.app_context():
         db.engine.dispose()
     assert _ballot_count(app) == 0
-    assert app.test_client().post(f"/v/{code}", data=answers_for(campaign["evaluation"])).status_code == 302
+    assert app.test_client().post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 302
 
 
 def test_full_disk_refuses_ballots_cleanly(app, campaign, issue, answers_for, database_url):
@@ -261,7 +260,7 @@ def test_full_disk_refuses_ballots_cleanly(app, campaign, issue, answers_for, da
     before = _ballot_count(app)
     text_answer = "很长的意见" * 300   # forces new pages
     codes = [code] + issue(campaign["evaluation"], "党员", 30)
-    statuses = [client.post(f"/v/{c}", data=answers_for(campaign["evaluation"], text=text_answer)).status_code
+    statuses = [client.post("/v", data={**(answers_for(campaign["evaluation"], text=text_answer)), "code": c, "ballot": "1"}).status_code
                 for c in codes]
     assert 503 in statuses and 500 not in statuses
     with other.app_context():

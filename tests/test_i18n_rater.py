@@ -65,37 +65,37 @@ def test_code_box_and_its_refusals_in_english(app, en):
     html = english(app, en.get("/"))
     assert "Anonymous evaluation" in html and "Your ballot code" in html and "Start" in html
     assert "Organiser sign-in" in html
-    html = english(app, en.post("/", data={"code": "nonsense"}), 400)
+    html = english(app, en.post("/v", data={"code": "nonsense"}), 400)
     assert "Not a valid code: 12 letters and digits." in html
-    html = english(app, en.post("/", data={"code": ""}), 400)
+    html = english(app, en.post("/v", data={"code": ""}), 400)
     assert "Enter the code." in html
 
 
-@pytest.mark.parametrize("path, status, title", [
-    ("/v/not-a-code", 404, "This is not a valid code"),
-    ("/v/RANDOM", 404, "Unknown code"),
+@pytest.mark.parametrize("code, status, title", [
+    ("not-a-code", 404, "This is not a valid code"),
+    ("RANDOM", 404, "Unknown code"),
 ])
-def test_wrong_codes_in_english(app, en, path, status, title):
-    path = path.replace("RANDOM", generate_code())
-    html = english(app, en.get(path), status)
+def test_wrong_codes_in_english(app, en, code, status, title):
+    code = code.replace("RANDOM", generate_code())
+    html = english(app, en.post("/v", data={"code": code, "ballot": "1"}), status)
     assert title in html and "Check your slip and try again." in html and ">Home</a>" in html
 
 
 def test_ballot_missing_answer_thanks_and_used_code_in_english(app, en, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
-    page = en.get(f"/v/{code}")
+    page = en.post("/v", data={"code": code})
     html = english(app, page)
     assert "Unit: <strong>第一单位</strong>" in html and "You rate as: <strong>党员</strong>" in html
     assert "Secret ballot" in html and "Item 1 of " in html and "(required)" in html
     assert "(optional, at most " in html and "Submit ballot" in html
     assert len(page.get_data()) < BALLOT_LIMIT and "<script" not in html  # small, and no JavaScript needed
-    missing = english(app, en.post(f"/v/{code}", data=full_ballot(app, campaign["evaluation"], True)), 400)
+    missing = english(app, en.post("/v", data={**(full_ballot(app, campaign["evaluation"], True)), "code": code, "ballot": "1"}), 400)
     assert "1 item needs attention; your answers are kept." in missing and "This item is required." in missing
     assert len(missing.encode()) < BALLOT_LIMIT
-    stored = en.post(f"/v/{code}", data=full_ballot(app, campaign["evaluation"]))
+    stored = en.post("/v", data={**(full_ballot(app, campaign["evaluation"])), "code": code, "ballot": "1"})
     html = english(app, follow(en, stored))
     assert "Thank you — your ballot is stored." in html
-    html = english(app, en.get(f"/v/{code}"), 409)
+    html = english(app, en.post("/v", data={"code": code}), 409)
     assert "Already submitted" in html and "each code counts once" in html
 
 
@@ -108,18 +108,18 @@ def test_closed_and_voided_codes_in_english(app, en, campaign, issue):
         db.session.execute(db.update(BallotCode).where(BallotCode.rater_group_id == campaign["groups"]["群众代表"])
                            .values(status=CodeStatus.VOID))
         db.session.commit()
-    assert "This code was voided" in english(app, en.get(f"/v/{voided}"), 410)
+    assert "This code was voided" in english(app, en.post("/v", data={"code": voided}), 410)
     with app.app_context():
         db.session.get(Evaluation, campaign["evaluation"]).status = EvaluationStatus.CLOSED
         db.session.commit()
-    assert "This evaluation is not open now" in english(app, en.get(f"/v/{code}"), 403)
+    assert "This evaluation is not open now" in english(app, en.post("/v", data={"code": code}), 403)
 
 
 def test_a_ballot_with_too_many_answers_is_refused_in_english(app, en, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
     data = full_ballot(app, campaign["evaluation"])
     data["item_999999"] = "1"
-    html = english(app, en.post(f"/v/{code}", data=data), 400)
+    html = english(app, en.post("/v", data={**(data), "code": code, "ballot": "1"}), 400)
     assert "Not submitted" in html and "not in this questionnaire" in html and "Error 400" in html
 
 
@@ -130,7 +130,7 @@ def test_review_ballot_shows_the_report_heading_in_english(app, en, campaign, is
         report = reports.submit(campaign["units"][0], "报告正文。", None)
         evaluation_id = report.evaluation_id
     code = issue(evaluation_id, "党员", 1)[0]
-    html = english(app, en.get(f"/v/{code}"))
+    html = english(app, en.post("/v", data={"code": code}))
     assert "Analysis report of the leadership team of 第一单位 (round 1)" in html and "报告正文。" in html
 
 
@@ -298,8 +298,8 @@ def limited(app, database_url):
 def test_too_many_requests_in_english(limited):
     client = limited.test_client()
     client.get("/lang/en")
-    assert client.get(f"/v/{generate_code()}").status_code == 404
-    html = english(limited, client.get(f"/v/{generate_code()}"), 429)
+    assert client.post("/v", data={"code": generate_code()}).status_code == 404
+    html = english(limited, client.post("/v", data={"code": generate_code()}), 429)
     assert "Too many requests" in html and "Please wait a moment and try again." in html
     client.post("/login", data={"username": "nobody", "password": "x"})
     html = english(limited, client.post("/login", data={"username": "nobody", "password": "x"}), 429)
@@ -309,7 +309,7 @@ def test_too_many_requests_in_english(limited):
 def test_csrf_failure_in_english(csrf_app):
     client = csrf_app.test_client()
     client.get("/lang/en")
-    html = english(csrf_app, client.post("/", data={"code": "K7QX-M3PD-9TWR"}), 400)
+    html = english(csrf_app, client.post("/v", data={"code": "K7QX-M3PD-9TWR", "ballot": "1"}), 400)
     assert "The page expired or the form was not ours" in html
 
 
@@ -320,12 +320,12 @@ def test_chinese_by_default_on_the_rater_pages(app, client, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
     html = client.get("/").get_data(as_text=True)
     assert "无记名测评" in html and "开始测评" in html and "Anonymous evaluation" not in html
-    page = client.get(f"/v/{code}")
+    page = client.post("/v", data={"code": code})
     html = page.get_data(as_text=True)
     assert "被测评单位:<strong>第一单位</strong>" in html and "第 1 / " in html and "提交测评票" in html
     assert "Secret ballot" not in html and "Submit ballot" not in html
     assert len(page.get_data()) < BALLOT_LIMIT and "<script" not in html
-    missing = client.post(f"/v/{code}", data=full_ballot(app, campaign["evaluation"], True))
+    missing = client.post("/v", data={**(full_ballot(app, campaign["evaluation"], True)), "code": code, "ballot": "1"})
     assert "有 1 处需要修改,已填写的答案已保留。" in missing.get_data(as_text=True)
     html = client.get("/no/such/page").get_data(as_text=True)
     assert "页面不存在" in html and "错误代码 404" in html and "Not found" not in html

@@ -105,7 +105,7 @@ def _scale_items(app, evaluation_id: int) -> list[tuple[int, list[int]]]:
 
 def _open_form(base: str, code: str, headers: dict | None = None) -> tuple[requests.Session, str]:
     session = requests.Session()
-    page = session.get(f"{base}/v/{code}", headers=headers, timeout=60)
+    page = session.post(f"{base}/v", data={"code": code}, headers=headers, timeout=60)
     assert page.status_code == 200, (page.status_code, page.text[:300])
     return session, TOKEN.search(page.text).group(1)
 
@@ -129,8 +129,7 @@ def test_one_code_submitted_100_times_over_two_servers_stores_one_ballot(servers
             return
         try:
             barrier.wait(timeout=120)
-            response = session.post(f"{base}/v/{code}", data={**data, "csrf_token": token},
-                                    allow_redirects=False, timeout=120)
+            response = session.post(f"{base}/v", data={**({**data, "csrf_token": token}), "code": code, "ballot": "1"}, allow_redirects=False, timeout=120)
             results[i] = (response.status_code, response.text)
         except BaseException as error:  # noqa: BLE001
             results[i] = error
@@ -178,9 +177,7 @@ def test_1000_codes_over_two_servers_store_1000_ballots_and_tallies_equal_a_reco
             if not hasattr(local, "session"):
                 local.session, local.token = _open_form(servers[i % 2], code)
             data = {f"item_{item}": str(option) for item, option in choices[i]}
-            response = local.session.post(f"{servers[(i + 1) % 2]}/v/{code}",
-                                          data={**data, "csrf_token": local.token},
-                                          allow_redirects=False, timeout=120)
+            response = local.session.post(f"{servers[(i + 1) % 2]}/v", data={**({**data, "csrf_token": local.token}), "code": code, "ballot": "1"}, allow_redirects=False, timeout=120)
             return response.status_code, None
         except Exception as error:  # noqa: BLE001
             return "error", repr(error)
@@ -213,18 +210,18 @@ def test_code_guesser_alternating_between_servers_meets_one_shared_budget(server
     guesser = {"X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"}
     statuses = []
     for i in range(WRONG_CODE_BUDGET + 4):
-        response = requests.get(f"{servers[i % 2]}/v/{generate_code()}", headers=guesser, timeout=30)
+        response = requests.post(f"{servers[i % 2]}/v", data={"code": generate_code()}, headers=guesser, timeout=30)
         statuses.append(response.status_code)
     # Counted together: cut off after the shared budget, not after twice it (one budget per server).
     assert statuses == [404] * WRONG_CODE_BUDGET + [429] * 4, (statuses, servers.logs())
     for base in servers:
-        blocked = requests.get(f"{base}/v/{good}", headers=guesser, timeout=30)
+        blocked = requests.post(f"{base}/v", data={"code": good}, headers=guesser, timeout=30)
         assert blocked.status_code == 429, blocked.status_code
         assert "操作过于频繁" in blocked.text
     # Another address is not affected, on either server, and the good code still opens.
     other = {"X-Forwarded-For": "198.51.100." + str(random.randrange(1, 255))}
     for base in servers:
-        assert requests.get(f"{base}/v/{good}", headers=other, timeout=30).status_code == 200
+        assert requests.post(f"{base}/v", data={"code": good}, headers=other, timeout=30).status_code == 200
 
 
 def test_ballot_pages_stay_up_when_redis_is_down(database_url, campaign, issue, answers_for, count_rows, count_ballots):
@@ -243,13 +240,13 @@ def test_ballot_pages_stay_up_when_redis_is_down(database_url, campaign, issue, 
     assert application.config["RATELIMIT_SWALLOW_ERRORS"] and application.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]
     code = issue(campaign["evaluation"], "党员", 1)[0]
     client = application.test_client()
-    assert client.get(f"/v/{code}").status_code == 200
-    assert client.get(f"/v/{generate_code()}").status_code == 404  # a wrong code: not counted, not a 500
-    response = client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))
+    assert client.post("/v", data={"code": code}).status_code == 200
+    assert client.post("/v", data={"code": generate_code()}).status_code == 404  # a wrong code: not counted, not a 500
+    response = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
     assert response.status_code == 302
     assert count_ballots() == 1
     # The per-address request limit still holds, counted in this process's memory meanwhile.
-    statuses = [client.get(f"/v/{code}").status_code for _ in range(5)]
+    statuses = [client.post("/v", data={"code": code}).status_code for _ in range(5)]
     assert 429 in statuses and 500 not in statuses, statuses
     with application.app_context():
         db.engine.dispose()

@@ -211,3 +211,23 @@ def login(page, server: str, username: str, password: str) -> None:
     page.get_by_label(re.compile("密码|Password")).fill(password)
     page.get_by_role("button", name=re.compile("登录")).click()
     page.wait_for_load_state()
+
+
+def open_slip(page, server: str, code: str):
+    """Open a slip's link ``/v#CODE`` as a phone's camera does; returns the response to the script's POST.
+
+    static/js/code-link.js takes the code from after "#" and posts it in the body.
+    """
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/v")) as posted:
+        page.goto(f"{server}/v#{code}")
+    page.wait_for_load_state()
+    return posted.value
+
+
+def type_code(page, server: str, code: str):
+    """Without JavaScript: open ``/v`` and type the code printed on the slip; returns the questionnaire's response."""
+    page.goto(f"{server}/v")
+    page.locator("input[name=code]").fill(code)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name=re.compile("开始测评|Start")).click()
+    return navigation.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import LAPTOP, PHONE, login, readme_shot
+from .conftest import LAPTOP, PHONE, login, open_slip, readme_shot
 from .seed import FLAGGED, PASSWORD
 
 
@@ -33,7 +33,7 @@ def test_rater_pages_have_no_serious_violations(seeded, server, new_page, shot, 
     page.goto(server + "/")
     _assert_clean(axe, page, shot, "home", undecided_too=True)
 
-    page.goto(f"{server}/v/{code}")
+    open_slip(page, server, code)
     _assert_clean(axe, page, shot, "questionnaire", undecided_too=True)
     # The README's phone picture: the first screen and the first item, answered.
     first = page.locator("fieldset.item").first
@@ -51,7 +51,7 @@ def test_rater_pages_have_no_serious_violations(seeded, server, new_page, shot, 
     page.wait_for_url(re.compile("/thanks$"))
     _assert_clean(axe, page, shot, "thanks", undecided_too=True)
 
-    page.goto(f"{server}/v/{code}")
+    open_slip(page, server, code)
     _assert_clean(axe, page, shot, "already-used", undecided_too=True)
 
 

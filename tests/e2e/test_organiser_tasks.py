@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 
-from .conftest import LAPTOP, login
+from .conftest import LAPTOP, login, open_slip
 from .seed import LIAISON, PASSWORD
 
 # Installed before the submit: records what the page shows while the server works, in
@@ -96,7 +96,7 @@ def test_turnout_counts_update_in_place_as_a_ballot_arrives(seeded, server, new_
     total_before = int(organiser.locator("[data-total=used]").inner_text().replace(",", ""))
 
     rater = new_page(**LAPTOP)  # a rater votes meanwhile, in another browser
-    rater.goto(f"{server}/v/{ids['codes'][unit][0]}")
+    open_slip(rater, server, ids["codes"][unit][0])
     for item in rater.locator("fieldset.item").all():
         item.get_by_label("满意", exact=True).check()
     rater.get_by_role("button", name=re.compile("提交测评票")).click()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from .conftest import PHONE
+from .conftest import PHONE, open_slip, type_code
 
 SUBMIT = re.compile("提交测评票")
 OPTIONS = ("满意", "比较满意", "基本满意", "不满意", "不了解")
@@ -22,13 +22,16 @@ def _item(page, n: int):
 
 
 def test_phone_rater_answers_fixes_a_missed_item_submits_once(campaign, issue, server, new_page, shot,
-                                                              count_rows):
-    from models import Answer, Ballot
+                                                              count_ballots, count_box):
+    from models import Answer
 
     code = issue(campaign["evaluation"])[0]
-    # No JavaScript at all: the rater pages must work without it.
+    # No JavaScript at all: the rater pages must work without it; the rater types the slip's code.
     page = new_page(java_script_enabled=False, **PHONE)
-    response = page.goto(f"{server}/v/{code}")
+    page.goto(f"{server}/v#{code}")
+    shot(page, "code-box")
+    assert page.locator("input[name=code]").input_value() == ""  # nothing read the fragment
+    response = type_code(page, server, code)
     assert response.status == 200
     shot(page, "questionnaire")
     # The first screen states the secrecy of the ballot; every item says where the rater is.
@@ -55,29 +58,34 @@ def test_phone_rater_answers_fixes_a_missed_item_submits_once(campaign, issue, s
     for n, label in chosen.items():  # the answers given are kept
         assert _item(page, n).get_by_label(label, exact=True).is_checked(), n
     assert page.get_by_label(re.compile("意见和建议")).input_value() == "希望多听群众意见。"
-    assert count_rows(Ballot) == 0
+    assert count_ballots() == 0
 
     _item(page, 4).get_by_label("比较满意", exact=True).check()
     page.get_by_role("button", name=SUBMIT).click()
     page.wait_for_url(re.compile(r"/thanks$"))
     shot(page, "thanks")
     assert "提交成功" in page.locator("h1").inner_text()
-    assert count_rows(Ballot) == 1 and count_rows(Answer) == 7
+    assert count_ballots() == 1
 
-    again = page.goto(f"{server}/v/{code}")
+    again = type_code(page, server, code)
     shot(page, "already-used")
     assert again.status == 409
     assert "测评码已使用" in page.locator("h1").inner_text()
-    assert count_rows(Ballot) == 1
+    assert count_ballots() == 1
+    assert count_box(campaign["evaluation"]) == 1
 
 
-def test_keyboard_only_completion_with_visible_focus(campaign, issue, server, new_page, shot, count_rows):
-    """Tab to each item, Space picks its first option (满意), Enter on the button submits."""
-    from models import Answer, Ballot
+def test_keyboard_only_completion_with_visible_focus(campaign, issue, server, new_page, shot, count_ballots):
+    """Tab to each item, Space picks its first option (满意), Enter on the button submits.
 
+    The slip's link puts the code after "#": no request the browser makes carries it in its URL.
+    """
     code = issue(campaign["evaluation"])[0]
     page = new_page(viewport={"width": 1024, "height": 768})
-    page.goto(f"{server}/v/{code}")
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    assert open_slip(page, server, code).status == 200
+    assert page.locator("fieldset.item").count() == 6  # the six rated items
     focused = """() => { const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
         return {tag: e.tagName, type: e.type || '', checked: !!e.checked, name: e.name || '',
                 text: (e.innerText || '').trim(), visible: e.matches(':focus-visible'),
@@ -110,7 +118,10 @@ def test_keyboard_only_completion_with_visible_focus(campaign, issue, server, ne
     # Visible focus: a keyboard-focused radio matches :focus-visible and draws a real outline.
     for element in outlines:
         assert element["visible"] and element["outline"] != "none" and element["width"] >= 2, element
-    assert count_rows(Ballot) == 1 and count_rows(Answer) == 6
+    assert count_ballots() == 1
+    grouped = f"{code[:4]}-{code[4:8]}-{code[8:]}"
+    assert urls and not [u for u in urls if code in u.upper().replace("-", "") or grouped in u], urls
+    assert page.url == f"{server}/thanks"
 
 
 def test_rater_pages_are_light_and_load_no_plotly(campaign, issue, server, new_page, artifacts):
@@ -121,7 +132,10 @@ def test_rater_pages_are_light_and_load_no_plotly(campaign, issue, server, new_p
         page = new_page(**PHONE)
         responses = []
         page.on("response", lambda response: responses.append(response))
-        page.goto(server + path)  # returns at the load event: the stylesheet is in by then
+        if path.startswith("/v#"):
+            open_slip(page, server, path[3:])  # the code box, its script, then the questionnaire
+        else:
+            page.goto(server + path)  # returns at the load event: the stylesheet is in by then
         if before:
             before(page)
         assert page.evaluate("() => typeof window.Plotly") == "undefined"
@@ -133,15 +147,17 @@ def test_rater_pages_are_light_and_load_no_plotly(campaign, issue, server, new_p
         page.get_by_role("button", name=SUBMIT).click()
         page.wait_for_url(re.compile(r"/thanks$"))
 
-    sizes = {"home": weigh("/"), "questionnaire": weigh(f"/v/{code}")}
-    weigh(f"/v/{code}", submit)
+    sizes = {"home": weigh("/"), "questionnaire": weigh(f"/v#{code}")}
+    weigh(f"/v#{code}", submit)
     sizes["thanks"] = weigh("/thanks")
-    sizes["already-used"] = weigh(f"/v/{code}")
+    sizes["already-used"] = weigh(f"/v#{code}")
     (artifacts / "sizes.json").write_text(json.dumps(sizes, indent=2, ensure_ascii=False))
     for name, weighed in sizes.items():
         assert weighed["total"] < BUDGET, (name, weighed)
         assert "/static/css/ceping.css" in weighed["files"], (name, weighed)  # really nothing cached
-        assert not any("plotly" in url.lower() or url.endswith(".js") for url in weighed["files"]), (name, weighed)
+        scripts = [url for url in weighed["files"] if "plotly" in url.lower() or url.endswith(".js")]
+        # Only the code box's few lines that post a slip's code; never a chart library.
+        assert set(scripts) <= {"/static/js/code-link.js"}, (name, weighed)
 
 
 def _weigh(responses) -> dict:

@@ -42,7 +42,8 @@ def _spearman(xs: list[float], ys: list[float]) -> float:
 def _vote_tagged(client, issue, answers_for, evaluation: int, n: int, group: str = "党员") -> None:
     """Submit ``n`` ballots in a known order, each tagged in its comment with its arrival number."""
     for i, code in enumerate(issue(evaluation, group, n)):
-        assert client.post(f"/v/{code}", data=answers_for(evaluation, choice=i % 4, text=f"tag-{i:03d}")).status_code == 302
+        data = {**answers_for(evaluation, choice=i % 4, text=f"tag-{i:03d}"), "code": code, "ballot": "1"}
+        assert client.post("/v", data=data).status_code == 302
 
 
 def _arrival(app) -> dict[str, int]:

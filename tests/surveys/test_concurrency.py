@@ -25,13 +25,13 @@ TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def _open_form(base: str, code: str) -> tuple[requests.Session, str]:
     session = requests.Session()
-    page = session.get(f"{base}/v/{code}", timeout=30)
+    page = session.post(f"{base}/v", data={"code": code}, timeout=30)
     assert page.status_code == 200, page.status_code
     return session, TOKEN.search(page.text).group(1)
 
 
 def _post(session: requests.Session, base: str, code: str, data: dict, token: str) -> requests.Response:
-    return session.post(f"{base}/v/{code}", data={**data, "csrf_token": token}, allow_redirects=False, timeout=60)
+    return session.post(f"{base}/v", data={**({**data, "csrf_token": token}), "code": code, "ballot": "1"}, allow_redirects=False, timeout=60)
 
 
 def test_forty_simultaneous_submits_of_one_code_store_one_ballot(module_live_server, campaign, issue, answers_for,
@@ -83,7 +83,7 @@ def test_two_hundred_codes_submitted_concurrently(module_live_server, app, campa
 
     def rater(code: str) -> tuple[str, int]:
         session = requests.Session()
-        page = session.get(f"{live_server}/v/{code}", timeout=30)
+        page = session.post(f"{live_server}/v", data={"code": code}, timeout=30)
         if page.status_code != 200:
             return "GET", page.status_code
         token = TOKEN.search(page.text).group(1)

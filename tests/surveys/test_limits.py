@@ -28,7 +28,7 @@ def limited(database_url):
 
 
 def _get(client, code, address):
-    return client.get(f"/v/{code}", environ_base={"REMOTE_ADDR": address})
+    return client.post("/v", data={"code": code}, environ_base={"REMOTE_ADDR": address})
 
 
 def test_wrong_codes_block_that_address_then_everyone(limited, campaign, issue):

@@ -89,11 +89,14 @@ def test_home_has_a_labelled_code_box(client):
     assert "测评码" in response.get_data(as_text=True)
 
 
-def test_valid_code_redirects_to_its_questionnaire(client, campaign, issue):
+def test_valid_code_opens_its_questionnaire(client, campaign, issue):
+    """The box posts the code to /v in the body; the questionnaire comes back with the code in its body only."""
     code = issue(campaign["evaluation"])[0]
-    response = client.post("/", data={"code": code.lower()})
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/v/{format_code(code)}"
+    response = client.post("/v", data={"code": code.lower()})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "满意度测评" in html and f'name="code" value="{format_code(code)}"' in html
+    assert 'action="/v"' in html and code not in html.replace(format_code(code), "")
 
 
 @pytest.mark.parametrize("typed, message", [
@@ -102,7 +105,7 @@ def test_valid_code_redirects_to_its_questionnaire(client, campaign, issue):
     ("", "请输入测评码"),
 ])
 def test_bad_code_in_box_shows_clear_error(client, typed, message):
-    response = client.post("/", data={"code": typed})
+    response = client.post("/v", data={"code": typed})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert message in body
@@ -115,7 +118,7 @@ def test_bad_code_in_box_shows_clear_error(client, typed, message):
 
 def test_questionnaire_page_shows_title_intro_and_labels_every_control(app, client, campaign, issue):
     code = issue(campaign["evaluation"])[0]
-    response = client.get(f"/v/{code}")
+    response = client.post("/v", data={"code": code})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     with app.app_context():
@@ -149,10 +152,10 @@ def test_each_catalog_questionnaire_can_be_answered(app, client, campaign, issue
     with app.app_context():
         evaluation_id = create_evaluation(campaign["units"][1], key, ["群众代表"], open_now=True).id
     code = issue(evaluation_id, "群众代表")[0]
-    page = client.get(f"/v/{code}")
+    page = client.post("/v", data={"code": code})
     assert page.status_code == 200
     assert not page.get_data(as_text=True).count('checked')
-    response = client.post(f"/v/{code}", data=answers_for(evaluation_id, choice=1, text="好"))
+    response = client.post("/v", data={**(answers_for(evaluation_id, choice=1, text="好")), "code": code, "ballot": "1"})
     assert response.status_code == 302
     assert count_box(evaluation_id) == 1
     with app.app_context():
@@ -175,7 +178,7 @@ def test_missing_required_item_keeps_the_other_answers(app, client, campaign, is
     data = answers_for(campaign["evaluation"], choice=2, text="保留我的意见")
     missing = list(data)[3]
     del data[missing]
-    response = client.post(f"/v/{code}", data=data)
+    response = client.post("/v", data={**(data), "code": code, "ballot": "1"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert str(REQUIRED_MSG) in html  # a lazy translation: Chinese outside a request
@@ -194,7 +197,7 @@ def test_missing_required_item_keeps_the_other_answers(app, client, campaign, is
 def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answers_for, code_status, count_box):
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"], choice=3, text="多下基层")
-    response = client.post(f"/v/{format_code(code)}", data=data)
+    response = client.post("/v", data={**(data), "code": format_code(code), "ballot": "1"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/thanks"
     thanks = client.get("/thanks")
@@ -211,7 +214,7 @@ def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answe
 
 def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, answers_for, count_box):
     code = issue(campaign["evaluation"])[0]
-    assert client.post(f"/v/{code}", data=answers_for(campaign["evaluation"], text="   ")).status_code == 302
+    assert client.post("/v", data={**(answers_for(campaign["evaluation"], text="   ")), "code": code, "ballot": "1"}).status_code == 302
     count_box(campaign["evaluation"])
     with app.app_context():
         assert db.session.scalars(select(Answer).where(Answer.text.is_not(None))).all() == []
@@ -221,28 +224,36 @@ def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, 
 def test_second_submit_and_reopen_say_already_used(app, client, campaign, issue, answers_for):
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"])
-    assert client.post(f"/v/{code}", data=data).status_code == 302
-    for response in (client.post(f"/v/{code}", data=data), client.get(f"/v/{code}"),
-                     client.post(f"/v/{format_code(code).lower()}", data=data)):
+    assert client.post("/v", data={**(data), "code": code, "ballot": "1"}).status_code == 302
+    for response in (client.post("/v", data={**(data), "code": code, "ballot": "1"}), client.post("/v", data={"code": code}),
+                     client.post("/v", data={**(data), "code": format_code(code).lower(), "ballot": "1"})):
         assert response.status_code == 409
         assert "测评码已使用" in response.get_data(as_text=True)
-    assert client.post("/", data={"code": code}).status_code == 302  # the box only checks the format
     assert _ballots(app) == 1
 
 
 # --- codes and evaluations that cannot open a questionnaire ----------------------------------
 
 
-@pytest.mark.parametrize("path, status, message", [
-    ("/v/K7QX-M3PD-9TWR", 404, "测评码无效"),         # well-formed, never issued
-    ("/v/not-a-code", 404, "测评码格式不正确"),
-    ("/v/K7QX-M3PD-9TW0", 404, "测评码格式不正确"),
-    ("/v/" + "A" * 200, 404, "测评码格式不正确"),
+@pytest.mark.parametrize("code, status, message", [
+    ("K7QX-M3PD-9TWR", 404, "测评码无效"),         # well-formed, never issued
+    ("not-a-code", 400, "测评码格式不正确"),       # a typing slip: the box again, with the message
+    ("K7QX-M3PD-9TW0", 400, "测评码格式不正确"),
+    ("A" * 200, 400, "测评码格式不正确"),
 ])
-def test_unknown_and_malformed_codes(client, campaign, answers_for, path, status, message):
-    for response in (client.get(path), client.post(path, data=answers_for(campaign["evaluation"]))):
-        assert response.status_code == status
-        assert message in response.get_data(as_text=True)
+def test_unknown_and_malformed_codes(client, campaign, answers_for, code, status, message):
+    opened = client.post("/v", data={"code": code})
+    assert opened.status_code == status and message in opened.get_data(as_text=True)
+    posted = client.post("/v", data={**answers_for(campaign["evaluation"]), "code": code, "ballot": "1"})
+    assert posted.status_code == 404 and message in posted.get_data(as_text=True)
+
+
+def test_an_old_link_with_the_code_in_the_path_goes_to_the_fragment(client, campaign, issue):
+    """Slips printed before codes left the URL keep working: the code goes back only after "#"."""
+    code = issue(campaign["evaluation"])[0]
+    response = client.get(f"/v/{code.lower()}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/v#{format_code(code)}"
+    assert client.get("/v/not-a-code").headers["Location"] == "/v"
 
 
 def test_voided_code(app, client, campaign, issue, answers_for, runner):
@@ -250,7 +261,7 @@ def test_voided_code(app, client, campaign, issue, answers_for, runner):
     with app.app_context():
         batch = db.session.scalars(select(BallotCode.batch_id)).one()
     assert runner.invoke(args=["codes", "void", str(batch)]).exit_code == 0
-    for response in (client.get(f"/v/{code}"), client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))):
+    for response in (client.post("/v", data={"code": code}), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
         assert response.status_code == 410
         assert "测评码已作废" in response.get_data(as_text=True)
     assert _ballots(app) == 0
@@ -265,7 +276,7 @@ def test_voided_code(app, client, campaign, issue, answers_for, runner):
 def test_evaluation_not_open(app, client, campaign, issue, answers_for, code_status, status, extra):
     code = issue(campaign["evaluation"])[0]
     _set_status(app, campaign["evaluation"], status, **extra)
-    for response in (client.get(f"/v/{code}"), client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))):
+    for response in (client.post("/v", data={"code": code}), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
         assert response.status_code == 403
         assert "测评未开放" in response.get_data(as_text=True)
     assert _ballots(app) == 0
@@ -274,9 +285,9 @@ def test_evaluation_not_open(app, client, campaign, issue, answers_for, code_sta
 
 def test_evaluation_closed_while_the_rater_reads(app, client, campaign, issue, answers_for, code_status):
     code = issue(campaign["evaluation"])[0]
-    assert client.get(f"/v/{code}").status_code == 200
+    assert client.post("/v", data={"code": code}).status_code == 200
     _set_status(app, campaign["evaluation"], EvaluationStatus.CLOSED)
-    response = client.post(f"/v/{code}", data=answers_for(campaign["evaluation"]))
+    response = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
     assert response.status_code == 403
     assert _ballots(app) == 0 and code_status(code) is CodeStatus.UNUSED
 
@@ -305,10 +316,10 @@ def _csrf_token(html: str) -> str:
 def test_csrf_missing_token_is_refused_with_a_friendly_page(csrf_app, campaign, issue, answers_for, code_status):
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    assert client.get(f"/v/{code}").status_code == 200
+    assert client.post("/v", data={"code": code}).status_code == 200
     data = answers_for(campaign["evaluation"])
     for sent in (data, {**data, "csrf_token": "forged"}):
-        response = client.post(f"/v/{code}", data=sent)
+        response = client.post("/v", data={**(sent), "code": code, "ballot": "1"})
         assert response.status_code == 400
         body = response.get_data(as_text=True)
         assert "页面已过期" in body and "未保存任何内容" in body
@@ -320,15 +331,20 @@ def test_csrf_missing_token_is_refused_with_a_friendly_page(csrf_app, campaign, 
 def test_csrf_token_from_the_page_is_accepted(csrf_app, campaign, issue, answers_for, code_status):
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    token = _csrf_token(client.get(f"/v/{code}").get_data(as_text=True))
-    response = client.post(f"/v/{code}", data={**answers_for(campaign["evaluation"]), "csrf_token": token})
+    token = _csrf_token(client.post("/v", data={"code": code}).get_data(as_text=True))
+    response = client.post("/v", data={**({**answers_for(campaign["evaluation"]), "csrf_token": token}), "code": code, "ballot": "1"})
     assert response.status_code == 302
     assert code_status(code) is CodeStatus.USED
 
 
-def test_csrf_on_the_code_box(csrf_app, campaign, issue):
+def test_csrf_guards_the_ballot_not_the_code_box(csrf_app, campaign, issue, answers_for):
+    """Sending a code only opens its questionnaire (as a link did); the ballot itself needs the page's token."""
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    assert client.post("/", data={"code": code}).status_code == 400
-    token = _csrf_token(client.get("/").get_data(as_text=True))
-    assert client.post("/", data={"code": code, "csrf_token": token}).status_code == 302
+    opened = client.post("/v", data={"code": code})
+    assert opened.status_code == 200
+    ballot = {**answers_for(campaign["evaluation"]), "code": code, "ballot": "1"}
+    refused = client.post("/v", data=ballot)
+    assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
+    token = _csrf_token(opened.get_data(as_text=True))
+    assert client.post("/v", data={**ballot, "csrf_token": token}).status_code == 302

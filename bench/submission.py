@@ -11,8 +11,9 @@ bench.generate spreads ballots (big and small units). Then gunicorn starts with
 
 1. *trivial*: each iteration is two GETs of ``/thanks`` (the cheapest page: a
    template, no database) — as many iterations as there are ballots;
-2. *submission*: each virtual rater opens ``/v/<code>`` (GET, takes the CSRF
-   token) and posts a complete ballot (POST, expects 302) with its own code;
+2. *submission*: each virtual rater opens its questionnaire (POST of the code to
+   ``/v``, as a slip's link does; takes the CSRF token) and posts a complete
+   ballot (POST, expects 302) with its own code in the body;
 3. *trivial* again (the machine is shared; the two baseline runs bracket it).
 
 Reported: iterations/s (ballots/s), latency p50/p95 per iteration and per
@@ -141,13 +142,13 @@ def ballot_step(base: str):
         code, data = job
         session = requests.Session()
         start = time.perf_counter()
-        page = session.get(f"{base}/v/{code}", timeout=120)
+        page = session.post(f"{base}/v", data={"code": code}, timeout=120)  # as code-link.js posts a slip's code
         get_ms = (time.perf_counter() - start) * 1000
         if page.status_code != 200:
             return f"GET {page.status_code}", [get_ms]
         token = TOKEN.search(page.text).group(1)
         start = time.perf_counter()
-        response = session.post(f"{base}/v/{code}", data={**data, "csrf_token": token},
+        response = session.post(f"{base}/v", data={**data, "code": code, "ballot": "1", "csrf_token": token},
                                 allow_redirects=False, timeout=120)
         post_ms = (time.perf_counter() - start) * 1000
         return ("ok" if response.status_code == 302 else f"POST {response.status_code}"), [get_ms, post_ms]

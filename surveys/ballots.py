@@ -269,7 +269,7 @@ def count_due(evaluation_id: int, rater_group_id: int) -> None:
     never shown to the rater.
     """
     try:
-        box.count(evaluation_id, rater_group_id)
+        box.count_if_due(evaluation_id, rater_group_id)
     except SQLAlchemyError:
         db.session.rollback()
         current_app.logger.warning("ballot box: count postponed (database error)", exc_info=True)

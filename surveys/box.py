@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update  # noqa: F401
 
 from extensions import db
 from models import Answer, AuditLog, Ballot, BallotTally, Evaluation, EvaluationStatus, SealedBallot, Tally, utcnow
@@ -125,6 +125,25 @@ def count(evaluation_id: int, rater_group_id: int, final: bool = False) -> Count
     return Counted(len(batch), len(damaged), len(readable) - len(batch))
 
 
+_DUE = (select(func.count(), select(Evaluation.min_ballots).where(Evaluation.id == bindparam("e")).scalar_subquery())
+        .select_from(SealedBallot)
+        .where(SealedBallot.evaluation_id == bindparam("e"), SealedBallot.rater_group_id == bindparam("g"),
+               SealedBallot.damaged.is_(False)))
+
+
+def count_if_due(evaluation_id: int, rater_group_id: int) -> Counted:
+    """Count a batch only if the box holds 2k or more, judged by one cheap read first.
+
+    Most ballots complete no batch: they should not pay for a write lock and a
+    decryption of the whole box. :func:`count` checks again under its lock.
+    """
+    sealed, min_ballots = db.session.execute(_DUE, {"e": evaluation_id, "g": rater_group_id}).one()
+    db.session.rollback()
+    if sealed < 2 * batch_size(min_ballots):
+        return Counted(left=sealed)
+    return count(evaluation_id, rater_group_id)
+
+
 def _set_damaged(evaluation_id: int, rater_group_id: int, box_ids: list[str]) -> None:
     """Set damaged rows aside (never counted, kept for inspection) and say so in the audit log."""
     db.session.execute(update(SealedBallot).where(SealedBallot.id.in_(box_ids)).values(damaged=True)
@@ -154,10 +173,29 @@ def _store(evaluation_id: int, rater_group_id: int, batch: list) -> None:
     conn.execute(delete(SealedBallot).where(SealedBallot.id.in_([b[0] for b in batch])))
 
 
+#: (table, rows) → its multi-row INSERT: a count's batch has k rows, so a few statements serve every count.
+_MULTI_ROW: dict[tuple[str, int], object] = {}
+
+
 def _insert_rows(conn, model, rows: list[dict]) -> None:
-    """Multi-row INSERTs (``VALUES (…), (…)``), CHUNK rows each, in the order given."""
+    """Multi-row INSERTs (``VALUES (…), (…)``), CHUNK rows each, in the order given.
+
+    Built once per table and row count with typed bound parameters: SQLAlchemy's
+    ``insert().values(list)`` makes a bound parameter object per value on every
+    call, which cost more than the database's work for a batch.
+    """
+    columns = list(model.__table__.columns)
     for start in range(0, len(rows), CHUNK):
-        conn.execute(insert(model).values(rows[start:start + CHUNK]))
+        chunk = rows[start:start + CHUNK]
+        key = (model.__tablename__, len(chunk))
+        statement = _MULTI_ROW.get(key)
+        if statement is None:
+            names = ", ".join(c.name for c in columns)
+            values = ", ".join("(" + ", ".join(f":{c.name}_{i}" for c in columns) + ")" for i in range(len(chunk)))
+            statement = text(f"INSERT INTO {model.__tablename__} ({names}) VALUES {values}").bindparams(
+                *(bindparam(f"{c.name}_{i}", type_=c.type) for i in range(len(chunk)) for c in columns))
+            _MULTI_ROW[key] = statement
+        conn.execute(statement, {f"{c.name}_{i}": row.get(c.name) for i, row in enumerate(chunk) for c in columns})
 
 
 def checkpoint() -> None:

@@ -264,3 +264,46 @@ def test_sqlite_files_are_private_and_deleted_content_is_zeroed(app, database_ur
         assert os.stat(fresh).st_mode & 0o777 == 0o600
     finally:
         os.unlink(fresh)
+
+
+def test_raw_ballot_export_order_says_nothing_about_arrival(app, client, campaign, issue, answers_for, count_box,
+                                                           monkeypatch):
+    """Ballots cast over two days: the raw CSV must not list them by day (or any other arrival order)."""
+    import csv
+    import datetime as dt
+    import io
+
+    from evaluation.services import create_user
+
+    evaluation = campaign["evaluation"]
+    codes = issue(evaluation, "党员", 40)
+    for i, code in enumerate(codes):
+        moment = dt.datetime(2026, 3, 1 + i // 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Beijing
+        monkeypatch.setattr("surveys.ballots._now", lambda moment=moment: moment)
+        data = {**answers_for(evaluation, choice=i % 4, text=f"tag-{i:03d}"), "code": code, "ballot": "1"}
+        assert client.post("/v", data=data).status_code == 302
+    monkeypatch.undo()
+    count_box(evaluation)
+    with app.app_context():
+        create_user("org", "correct horse battery", "organiser")
+    client.post("/login", data={"username": "org", "password": "correct horse battery"})
+    response = client.get(f"/admin/campaigns/{campaign['campaign']}/ballots.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
+    ballot_col = next(i for i, name in enumerate(header) if "ballot" in name)
+    day_col = next(i for i, name in enumerate(header) if "submitted" in name)
+    order, day, tag = [], {}, {}  # ballots in the order the export lists them (one row per answer)
+    for row in body:
+        if row[ballot_col] not in day:
+            order.append(row[ballot_col])
+        day[row[ballot_col]] = row[day_col]
+        for cell in row:
+            if cell.startswith("tag-"):
+                tag[row[ballot_col]] = int(cell[4:])
+    days = [day[b] for b in order]
+    assert sorted(days) == ["2026-03-01"] * 20 + ["2026-03-02"] * 20 and len(tag) == 40
+    # Listed by day, the first 20 ballots would all be day one: by chance 1 in C(40, 20) ≈ 7e-12.
+    assert days[:20] != sorted(days)[:20] and days != sorted(days, reverse=True)
+    rho = _spearman([tag[b] for b in order], list(range(len(order))))
+    assert abs(rho) < 0.55, rho

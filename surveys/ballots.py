@@ -153,14 +153,16 @@ class Sealed:
     sealed: bytes
 
 
-def seal_ballot(evaluation_id: int, rater_group_id: int, answers: Sequence[AnswerRow]) -> Sealed:
+def seal_ballot(evaluation_id: int, rater_group_id: int, answers: Sequence[AnswerRow],
+                questionnaire_id: Optional[int] = None) -> Sealed:
     """Encrypt a ballot's answers and day for the box, padded to its questionnaire's one size.
 
     Done before the redeeming transaction starts: it needs the questionnaire
     (frozen while the evaluation is open, so read once per process) and costs
     only CPU, which is better spent outside the lock.
     """
-    questionnaire_id = db.session.scalar(select(Evaluation.questionnaire_id).where(Evaluation.id == evaluation_id))
+    if questionnaire_id is None:  # the rater flow knows it from the code's lookup; paper entries ask
+        questionnaire_id = db.session.scalar(select(Evaluation.questionnaire_id).where(Evaluation.id == evaluation_id))
     if questionnaire_id is None:
         raise LookupError(f"no evaluation {evaluation_id}")
     view = structure.questionnaire(questionnaire_id)
@@ -217,7 +219,8 @@ _DELETE_PAPER = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_co
 
 
 def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
-                  answers: Sequence[tuple[int, int, Optional[int], Optional[str]]]) -> SubmitResult:
+                  answers: Sequence[tuple[int, int, Optional[int], Optional[str]]],
+                  questionnaire_id: Optional[int] = None) -> SubmitResult:
     """Mark the code used and seal its ballot with ``answers`` into the box, all or nothing.
 
     ``answers`` are ``(item_id, seq, option_id, text)`` rows already validated
@@ -226,7 +229,7 @@ def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
     """
     session = db.session
     try:
-        sealed = seal_ballot(evaluation_id, rater_group_id, answers)
+        sealed = seal_ballot(evaluation_id, rater_group_id, answers, questionnaire_id)
     except SQLAlchemyError:
         session.rollback()
         current_app.logger.warning("ballot not stored: database error", exc_info=True)

@@ -94,7 +94,8 @@ def ballot():
         return render_template("errors/error.html", code=400, title=_("无法提交"), message=problem), 400
     if not form.validate():
         return render_template("surveys/ballot.html", **context), 400
-    result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items))
+    result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items),
+                           evaluation.questionnaire_id)
     if result is SubmitResult.STORED:
         return redirect(url_for("surveys.thanks"))  # Post/Redirect/Get: Back never re-posts the ballot
     if result is SubmitResult.BUSY:

@@ -17,7 +17,7 @@ from analysis.documents import results_document
 from analysis.figures import heatmap_figure, option_shares_figure, ranking_figure
 from extensions import db
 from models import (
-    Answer, Ballot, BallotCode, BallotTally, CodeBatch, CodeStatus, Evaluation, Item, ItemKind, MakeUp, Option,
+    Answer, Ballot, BallotCode, CodeBatch, CodeStatus, Evaluation, Item, ItemKind, MakeUp, Option,
     RaterGroup,
 )
 
@@ -46,9 +46,9 @@ def restrict(frames: Frames, group_id: Optional[int] = None, unit_ids: Optional[
 def turnout(evaluation_ids: list[int]) -> pd.DataFrame:
     """Codes issued (not voided) and used per evaluation, without reading every code.
 
-    used: the evaluation's ballots (``ballot_tally``) — a code turns used in the
-    very transaction that stores its one ballot (surveys/ballots.py), and only
-    then. issued: the batches' sizes; a voided batch keeps only the codes used
+    used: codes whose ballot was submitted (status used), live — the ballot may
+    still wait sealed in the box, where figures do not count it yet (turnout is a
+    count of raters, not of answers). issued: the batches' sizes; a voided batch keeps only the codes used
     before it was voided (``void_batch`` voids the unused ones), counted by batch
     from ``ballot_code``'s batch index for voided batches only.
     """
@@ -61,8 +61,9 @@ def turnout(evaluation_ids: list[int]) -> pd.DataFrame:
                func.sum(case((CodeBatch.voided_at.is_(None), CodeBatch.count), else_=used_in_voided)))
         .where(CodeBatch.evaluation_id.in_(ids)).group_by(CodeBatch.evaluation_id)).all())
     used = dict(db.session.execute(
-        select(BallotTally.evaluation_id, func.sum(BallotTally.n))
-        .where(BallotTally.evaluation_id.in_(ids)).group_by(BallotTally.evaluation_id)).all())
+        select(BallotCode.evaluation_id, func.count())
+        .where(BallotCode.evaluation_id.in_(ids), BallotCode.status == CodeStatus.USED)
+        .group_by(BallotCode.evaluation_id)).all())
     rows = [(e, issued.get(e, 0), used.get(e, 0)) for e in sorted(set(issued) | set(used))]
     frame = pd.DataFrame(rows, columns=["evaluation_id", "issued", "used"])
     return frame.astype({"issued": "int64", "used": "int64"})

@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from extensions import cache, db
 from models import (
     AuditLog, BallotTally, CodeBatch, Evaluation, Item, MakeUp, Option, Questionnaire, RaterGroup,
-    RectificationItem, Unit, evaluation_group,
+    RectificationItem, SealedBallot, Unit, evaluation_group,
 )
 from surveys.tallies import REBUILD_ACTION
 
@@ -130,6 +130,8 @@ def _version_statement(postgres: bool):
          .where(Evaluation.campaign_id == campaign)),
         # The campaign's ballots stand in for its tallies (module docstring): one more with every ballot.
         ("ii", select(func.count(), func.sum(BallotTally.n)).where(BallotTally.evaluation_id.in_(in_campaign))),
+        # Ballots sealed in the box: with the counted ones above they give the codes used (turnout).
+        ("i", select(func.count()).select_from(SealedBallot).where(SealedBallot.evaluation_id.in_(in_campaign))),
         ("i", select(func.max(AuditLog.id)).where(AuditLog.action == REBUILD_ACTION)),
         # The overview reads the links only as the groups linked to the evaluations it scores
         # (one questionnaire key, repeated rounds left out: results.campaign_evaluation_ids), so
@@ -147,7 +149,7 @@ def _version_statement(postgres: bool):
         ("iit", select(Option.id, Option.scale_id, cast(Option.polarity, String))
          .where(Option.scale_id.in_(select(Item.scale_id).where(Item.questionnaire_id.in_(questionnaires))))),
         # Turnout: batches are only added or voided (never deleted or resized, voided once), so one
-        # count grows with each such change; used codes move with the ballots above.
+        # count grows with each such change; used codes move with the ballots and the box above.
         ("iii", select(func.count(), func.sum(CodeBatch.count), func.count(CodeBatch.voided_at))
          .where(CodeBatch.evaluation_id.in_(in_campaign))),
         ("iiii", select(MakeUp.id, MakeUp.evaluation_id, MakeUp.followup_id, MakeUp.unit_id)

@@ -29,7 +29,7 @@ import importlib, json, os, sys
 import config, app as app_module
 results = []
 for env in json.loads(sys.argv[1]):
-    for name in ("DATABASE_URL", "SECRET_KEY", "CEPING_ENV"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "CEPING_ENV", "CEPING_CODE_KEY", "CEPING_BALLOT_KEY"):
         os.environ.pop(name, None)
     os.environ.update(env)
     importlib.reload(config)
@@ -39,8 +39,8 @@ for env in json.loads(sys.argv[1]):
     except Exception as error:
         results.append({"error": f"{type(error).__name__}: {error}"})
         continue
-    results.append({k: a.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING",
-                                             "WTF_CSRF_ENABLED", "MAX_CONTENT_LENGTH")})
+    results.append({k: a.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "CODE_KEY", "BALLOT_KEY",
+                                             "TESTING", "WTF_CSRF_ENABLED", "MAX_CONTENT_LENGTH")})
 print(json.dumps(results, default=str))
 """
 
@@ -48,7 +48,8 @@ print(json.dumps(results, default=str))
 def _configs_from_env(*envs: dict) -> list[dict]:
     """Build the production app (``create_app()``, no test config) once per environment, in a fresh interpreter."""
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "CEPING_ENV")}
+             if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "CEPING_ENV", "CEPING_CODE_KEY",
+                          "CEPING_BALLOT_KEY")}
     out = subprocess.run([sys.executable, "-c", _CASES_SCRIPT, json.dumps(list(envs))], cwd=ROOT, env=clean,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -57,17 +58,46 @@ def _configs_from_env(*envs: dict) -> list[dict]:
 
 def test_configuration_from_the_environment():
     unused = "sqlite:////tmp/ceping-unused.sqlite"  # never connected to: create_app does not touch the database
-    pg, default_secret, real_secret = _configs_from_env(
+    production = {"CEPING_ENV": "production", "DATABASE_URL": unused}
+    keys = {"SECRET_KEY": "from-env", "CEPING_CODE_KEY": "code-key", "CEPING_BALLOT_KEY": "ballot-key"}
+    pg, default_secret, no_code_key, no_ballot_key, same_keys, real = _configs_from_env(
         {"DATABASE_URL": "postgresql://ceping:pw@db.example:5432/ceping", "SECRET_KEY": "s"},
-        {"CEPING_ENV": "production", "DATABASE_URL": unused},
-        {"CEPING_ENV": "production", "DATABASE_URL": unused, "SECRET_KEY": "from-env"},
+        production,
+        {**production, "SECRET_KEY": "from-env", "CEPING_BALLOT_KEY": "ballot-key"},
+        {**production, "SECRET_KEY": "from-env", "CEPING_CODE_KEY": "code-key"},
+        {**production, **keys, "CEPING_BALLOT_KEY": "from-env"},
+        {**production, **keys},
     )
     assert pg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://ceping:pw@db.example:5432/ceping"
     assert pg["TESTING"] is False
     assert pg["WTF_CSRF_ENABLED"] is not False  # production keeps CSRF on
     assert pg["MAX_CONTENT_LENGTH"] == 64 * 1024
     assert default_secret == {"error": "RuntimeError: SECRET_KEY must be set in production (CEPING_ENV=production)."}
-    assert real_secret["SECRET_KEY"] == "from-env"
+    assert no_code_key == {"error": "RuntimeError: CEPING_CODE_KEY must be set in production (CEPING_ENV=production)."}
+    assert no_ballot_key == {
+        "error": "RuntimeError: CEPING_BALLOT_KEY must be set in production (CEPING_ENV=production)."}
+    assert same_keys == {"error": "RuntimeError: SECRET_KEY, CEPING_CODE_KEY and CEPING_BALLOT_KEY must all differ "
+                                  "in production."}
+    assert (real["SECRET_KEY"], real["CODE_KEY"], real["BALLOT_KEY"]) == ("from-env", "code-key", "ballot-key")
+
+
+def test_without_keys_the_run_generates_private_ones_in_the_instance_folder(tmp_path):
+    """The README's run sets no key: it must never serve with one printed in this repository."""
+    from keys import DEFAULT_SECRET, configure_keys
+    from flask import Flask
+
+    apps = []
+    for _ in range(2):
+        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+        app.config.update(SECRET_KEY=None, CODE_KEY=None, BALLOT_KEY=None)
+        configure_keys(app)
+        apps.append(app.config)
+    first, second = apps
+    assert first["SECRET_KEY"] not in (None, DEFAULT_SECRET) and len(first["SECRET_KEY"]) >= 40
+    assert first["BALLOT_KEY"] != first["SECRET_KEY"] and len(first["BALLOT_KEY"]) >= 40
+    assert (second["SECRET_KEY"], second["BALLOT_KEY"]) == (first["SECRET_KEY"], first["BALLOT_KEY"])  # read back
+    for name in ("secret_key", "ballot_key"):
+        assert (tmp_path / "instance" / name).stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("given, expected", [
@@ -90,8 +120,9 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder():
 def test_production_refuses_the_default_secret(monkeypatch):
     monkeypatch.setenv("CEPING_ENV", "production")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"SECRET_KEY": DEFAULT_SECRET})
-    assert create_app({"SECRET_KEY": "a-real-secret"}).config["SECRET_KEY"] == "a-real-secret"
+        create_app({"SECRET_KEY": DEFAULT_SECRET, "CODE_KEY": "c", "BALLOT_KEY": "b"})
+    real = create_app({"SECRET_KEY": "a-real-secret", "CODE_KEY": "c", "BALLOT_KEY": "b"}).config
+    assert real["SECRET_KEY"] == "a-real-secret"
 
 
 def test_test_config_and_overrides():

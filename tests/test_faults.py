@@ -39,7 +39,8 @@ def _vote(base: str, code: str, data: dict) -> int | None:
 
 
 def _check_consistency(app, acknowledged: set[str]) -> dict:
-    """Every acknowledged code is used; used codes == ballots; every ballot complete; tallies == recount."""
+    """Every acknowledged code is used; used codes == sealed + counted ballots (each ballot exactly one of the
+    two: never lost, never both); every counted ballot complete; no box row damaged; tallies == recount."""
     from models import BallotCode, CodeStatus
     from surveys.codes import hash_code, normalise_code
     from surveys.tallies import differences
@@ -49,17 +50,21 @@ def _check_consistency(app, acknowledged: set[str]) -> dict:
         lost = sum(db.session.get(BallotCode, hash_code(normalise_code(code), key)).status is not CodeStatus.USED
                    for code in acknowledged)
         used = db.session.execute(text("SELECT count(*) FROM ballot_code WHERE status = 'used'")).scalar_one()
-        ballots = db.session.execute(text("SELECT count(*) FROM ballot")).scalar_one()
+        counted = db.session.execute(text("SELECT count(*) FROM ballot")).scalar_one()
+        sealed = db.session.execute(text("SELECT count(*) FROM ballot_box")).scalar_one()
+        damaged = db.session.execute(text("SELECT count(*) FROM ballot_box WHERE damaged")).scalar_one()
+        ballots = counted + sealed
         partial = db.session.execute(text(
             "SELECT count(*) FROM ballot b WHERE (SELECT count(*) FROM answer a JOIN item i ON i.id = a.item_id "
             "WHERE a.ballot_id = b.id AND i.kind = 'scale') <> 6")).scalar_one()
         assert lost == 0, f"{lost} acknowledged ballots lost"
         assert used == ballots, "a code was used without its ballot, or a ballot stored without its code"
         assert partial == 0, "a ballot was stored without all its answers"
+        assert damaged == 0, "a sealed ballot no longer opens"
         assert differences(db.session) == []
         # A ballot carries no code (secrecy), so a code counted twice shows as more ballots than used codes.
-        return {"ballots": ballots, "acknowledged": len(acknowledged), "lost": lost,
-                "double": max(0, ballots - used)}
+        return {"ballots": ballots, "counted": counted, "sealed": sealed, "acknowledged": len(acknowledged),
+                "lost": lost, "double": max(0, ballots - used)}
 
 
 def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaign, issue, answers_for,
@@ -109,6 +114,13 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
             assert base_new == base
         figures = _check_consistency(app, acknowledged)
         assert figures["acknowledged"] >= KILL_CYCLES * 20, figures  # every cycle had ballots in flight
+        assert figures["counted"] > 0 and figures["sealed"] > 0, figures  # kills met both sides of the box
+        with app.app_context():  # the close counts what is sealed: nothing lost, nothing twice
+            from surveys import box
+
+            box.close([evaluation])
+        closed = _check_consistency(app, acknowledged)
+        assert (closed["sealed"], closed["counted"]) == (0, figures["ballots"]), closed
         engine = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
         fault_figures(f"{engine}: kill -9 cycles survived", KILL_CYCLES)
         fault_figures(f"{engine}: ballots acknowledged", figures["acknowledged"])

@@ -137,3 +137,18 @@ def form_with(html: str, url: str = "", *, action: str = "", fields: tuple[str, 
     found = [f for f in forms(html, url) if action in f.action and set(fields) <= f.names()]
     assert len(found) == 1, f"expected one form (action~{action!r}, fields {fields}); found {len(found)}"
     return found[0]
+
+
+def open_link(client, url: str, status: int = 200) -> str:
+    """What a phone does with a slip's link ``…/v#CODE``: the page's script posts the fragment as the code.
+
+    The test client runs no JavaScript, so this does the script's one step: POST the
+    part after "#" to ``/v`` in the form body. Returns the page, checking its status.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    assert parts.path == "/v" and parts.fragment, url  # the code rides after "#", never in the path
+    response = client.post("/v", data={"code": parts.fragment})
+    assert response.status_code == status, (url, response.status_code)
+    return response.get_data(as_text=True)

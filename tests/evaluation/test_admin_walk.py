@@ -20,11 +20,11 @@ import io
 import re
 from urllib.parse import urlsplit
 
-from html_forms import form_with
+from html_forms import form_with, open_link
 from sqlalchemy import func, select
 
 from extensions import db
-from models import AuditLog, Ballot, BallotCode, BallotTally, CodeStatus, PaperEntry, Tally, Unit
+from models import AuditLog, Ballot, BallotCode, BallotTally, CodeStatus, PaperEntry, SealedBallot, Tally, Unit
 
 PASSWORD = "walk-password-1"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -155,7 +155,7 @@ def print_slips(org, evaluation_id: int) -> list[dict]:
     for row in rows:
         assert row["code"] in html  # the typed code, as printed (K7QX-M3PD-9TWR)
         assert str(qr_svg(row["url"])) in html  # the QR code opens that very code's link
-        assert urlsplit(row["url"]).path == f"/v/{row['code']}"
+        assert urlsplit(row["url"]).path == "/v" and urlsplit(row["url"]).fragment == row["code"]
     assert "第001单位" in html and "满意度" in html
     after = page(org, url)  # afterwards only counts remain
     assert not any(r["code"] in after or r["code"].replace("-", "") in after for r in rows)
@@ -166,14 +166,13 @@ def vote_on_a_phone(app, slip: dict) -> None:
     """A phone with no session opens the QR link, answers every item and submits once."""
     phone = app.test_client()
     phone.environ_base["HTTP_USER_AGENT"] = PHONE
-    path = urlsplit(slip["url"]).path
-    html = page(phone, path)
+    html = open_link(phone, slip["url"])
     assert "第001单位" in html and slip["group"] in html
-    form = form_with(html, path, action=path)
+    form = form_with(html, "/v", action="/v")
     choices = {name: form.choices(name)[0] for name in form.names() if name.startswith("item_") and form.choices(name)}
     text = [c.name for c in form.controls if c.tag == "textarea"]
-    post(phone, path, form.data(**choices, **{name: "希望多听群众意见" for name in text}))
-    assert "测评码已使用" in page(phone, path, status=409)  # scanned again: counted once, nothing to do
+    post(phone, "/v", form.data(**choices, **{name: "希望多听群众意见" for name in text}))
+    assert "测评码已使用" in open_link(phone, slip["url"], status=409)  # scanned again: counted once, nothing to do
 
 
 def create_accounts(org) -> None:
@@ -221,7 +220,9 @@ def key_in_a_paper_ballot_twice(app, org, evaluation_id: int, slip: dict, count_
     html = follow(org2, response)
     assert "两遍录入不一致" in html and "不一致的题目(1)" in html
     assert "解决群众反映强烈的突出问题情况" in html and "比较满意" in html and "org1" in html and "org2" in html
-    assert count_rows(Ballot, Ballot.evaluation_id == evaluation_id) == 1  # only the phone's: not counted yet
+    stored = count_rows(Ballot, Ballot.evaluation_id == evaluation_id) + \
+        count_rows(SealedBallot, SealedBallot.evaluation_id == evaluation_id)
+    assert stored == 1  # only the phone's (sealed in the box): the paper one is not stored yet
 
     form = form_with(page(org, reconcile_url), reconcile_url, action=reconcile_url)
     assert form.data().get(scale[0]) == first[scale[0]] and scale[2] not in form.data()  # to be decided
@@ -233,9 +234,13 @@ def key_in_a_paper_ballot_twice(app, org, evaluation_id: int, slip: dict, count_
 
 
 def check_the_count(app, count_rows, evaluation_id: int, slips: list[dict]) -> None:
-    """Two ballots (the phone's and the paper one), tallies that say exactly that, no entries left."""
+    """Two ballots (the phone's and the paper one), tallies that say exactly that once counted, no entries left."""
+    from surveys import box
     from surveys.codes import hash_code, normalise_code
 
+    assert count_rows(SealedBallot, SealedBallot.evaluation_id == evaluation_id) == 2  # both sealed in the box
+    with app.app_context():
+        assert box.close([evaluation_id]) == {evaluation_id: 2}  # voting over: closing counts them
     assert count_rows(Ballot, Ballot.evaluation_id == evaluation_id) == 2
     assert count_rows(PaperEntry) == 0
     with app.app_context():

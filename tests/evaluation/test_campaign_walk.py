@@ -18,7 +18,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from html_forms import form_with, forms
+from html_forms import form_with, forms, open_link
 
 from extensions import db
 from models import Evaluation, ItemKind, Unit
@@ -53,15 +53,15 @@ def issue_codes(org, evaluation_id: int, count: int) -> list[str]:
     url = f"/admin/evaluations/{evaluation_id}/codes"
     form = form_with(page(org, url), url, fields=("groups", "count", "nonce"))
     text = post(org, url, form.data(button=("output", "csv"), count=str(count)), status=200).get_data(as_text=True)
-    return [urlsplit(row["url"]).path for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
+    return [row["url"] for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
 
 
-def vote(app, path: str, **answers) -> None:
+def vote(app, link: str, **answers) -> None:
     """A phone opens a code's link and submits: ``answers`` by field name, other choice items their first option."""
     phone = app.test_client()
-    form = form_with(page(phone, path), path, action=path)
+    form = form_with(open_link(phone, link), "/v", action="/v")
     first = {n: form.choices(n)[0] for n in form.names() if n.startswith("item_") and form.choices(n)}
-    post(phone, path, form.data(**{**first, **answers}))
+    post(phone, "/v", form.data(**{**first, **answers}))
 
 
 def number(pattern: str, html: str) -> int:
@@ -109,8 +109,13 @@ def take_the_learning_test(app, org, campaign_id: int) -> None:
         key = {f"item_{i.id}": json.loads(i.accepted)[0] if i.kind is ItemKind.FILL
                else [str(o.id) for o in i.scale.options if o.correct] for i in items
                if i.kind in (ItemKind.SINGLE, ItemKind.MULTIPLE, ItemKind.FILL)}
-    [path] = issue_codes(org, evaluation_id, 1)
-    vote(app, path, **key)
+    [link] = issue_codes(org, evaluation_id, 1)
+    vote(app, link, **key)
+    assert number(r"<strong>(\d+)</strong> 人参加", page(org, results_url)) == taken  # sealed, not counted yet
+    with app.app_context():  # the test is over: closing counts every sealed sheet
+        from surveys import box
+
+        box.close([evaluation_id])
     after = page(org, results_url)
     assert number(r"<strong>(\d+)</strong> 人参加", after) == taken + 1
     assert number(r"及格 <strong>(\d+)</strong>", after) == passed + 1
@@ -152,7 +157,7 @@ def return_a_report_then_pass_it(app, org, campaign_id: int, unit_id: int) -> No
         html = page(org, report_url)
         review_id = int(re.search(r'href="/admin/evaluations/(\d+)"', html).group(1))
         for path in issue_codes(org, review_id, 1):  # one rater of each group
-            assert f"第{round_no}稿" in page(app.test_client(), path)  # raters read the report on the ballot
+            assert f"第{round_no}稿" in open_link(app.test_client(), path)  # raters read the report on the ballot
             vote(app, path)
         verdict = form_with(page(org, report_url), report_url, action="/verdict", fields=("scope", "note"))
         data = verdict.data(note="" if round_no == 2 else "征求意见范围不广")
@@ -201,6 +206,10 @@ def make_up_and_pass(app, org, campaign_id: int) -> int:
     assert "badge-overdue" not in public.split("开通群众诉求热线")[1].split("</tr>")[0]
     for path in issue_codes(org, second_round, 3):  # 3 per group: 9 ballots, enough to be judged
         vote(app, path)
+    with app.app_context():  # the second round's voting is over: closing counts every sealed ballot
+        from surveys import box
+
+        box.close([second_round])
     section = page(org, overview_url).split("补课单位:前后对比")[1].split("</table>")[0]
     row = section.split(f'href="/admin/evaluations/{second_round}"')[1].split("</tr>")[0]
     assert ">已通过<" in row and "1 / 1" in row and section.count(">已通过<") == 2

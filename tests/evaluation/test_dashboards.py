@@ -137,6 +137,10 @@ def test_makeup_decision_opens_linked_second_round_and_shows_before_after(app, c
     with app.app_context():
         for _ in range(8):
             _submit(app, followup_id, "党员", [0] * 6, None)
+    with app.app_context():  # sealed until the round is closed: closing counts every ballot
+        from surveys import box
+
+        box.close([followup_id])
     overview = client.get(f"/admin/campaigns/{ids['campaign']}").get_data(as_text=True)
     assert ">已通过<" in overview and "100.0%" in overview
 

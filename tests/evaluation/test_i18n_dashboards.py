@@ -162,6 +162,9 @@ def test_unit_pages_and_make_up_rounds_in_english(app, client, campaign):
     with app.app_context():
         for _ in range(8):
             _submit(app, followup, "党员", [0] * 6, None)
+        from surveys import box
+
+        box.close([followup])  # the round's voting is over: every sealed ballot counted
     overview = english(app, client.get(f"/admin/campaigns/{ids['campaign']}"))
     assert ">passed<" in overview
     html = english(app, client.get(f"/admin/evaluations/{followup}"))

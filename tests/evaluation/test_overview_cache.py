@@ -96,7 +96,8 @@ def assert_exact(app, ids) -> dict:
     return view
 
 
-def test_a_new_ballot_shows_at_once(app, client, campaign, computed):
+def test_a_new_ballot_shows_in_turnout_at_once_and_in_the_figures_with_its_batch(app, client, campaign, computed):
+    """Turnout (codes used) is live; the figures move only when a batch of k = 8 is counted (surveys/box.py)."""
     ids = seed_results(app, campaign)
     login(client, ids["organiser"])
     first = _page(client, ids)
@@ -105,9 +106,15 @@ def test_a_new_ballot_shows_at_once(app, client, campaign, computed):
     with app.app_context():
         _submit(app, ids["b"], "党员", [0] * 6, None)
     after = _page(client, ids)
-    assert len(computed) == 2 and after != first
+    assert len(computed) == 2 and after != first  # turnout moved: a new version, computed afresh
     view = assert_exact(app, ids)
-    assert sum(u["n_ballots"] for u in view["unit_rows"]) == 16
+    assert sum(u["n_ballots"] for u in view["unit_rows"]) == 15  # the ballot waits sealed
+    assert sum(int(u["used"]) for u in view["unit_rows"]) == 16
+    with app.app_context():
+        for _ in range(15):  # the 16th sealed ballot completes 2k: a batch of 8 is counted
+            _submit(app, ids["b"], "党员", [0] * 6, None)
+    view = assert_exact(app, ids)
+    assert sum(u["n_ballots"] for u in view["unit_rows"]) == 15 + 8
 
 
 def test_a_threshold_change_shows_at_once(app, client, campaign, computed):

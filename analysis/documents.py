@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import disclosure
 from analysis.scoring import (
     EVAL_KEYS,
     ITEM_KEYS,
-    ballot_totals,
     group_rates,
     item_results,
     unit_results,
@@ -60,10 +60,12 @@ def results_document(counts: pd.DataFrame, ballots: pd.DataFrame,
     Group keys: group_id, group, weight, n_ballots, n_valid, n_positive, n_negative,
     n_unknown, rate, ci_low, ci_high.
 
-    With ``for_liaison=True`` a unit that is not judged gets ``items == []`` and
-    ``overall_rate`` None (rule 6), and in judged units a rater group with fewer ballots
-    than min_ballots is left out of the per-group breakdown: the same small-group
-    argument applies to one group of five raters inside a unit of fifty.
+    Disclosure control (analysis/disclosure.py) applies to every reader alike —
+    ``for_liaison`` is accepted for old callers and changes nothing: a unit that is
+    not judged gets ``items == []`` and None for its overall rate, rated and
+    unsatisfactory counts (rule 6); a unit's per-group breakdown is shown only if
+    every rater group with ballots in it has at least min_ballots of them, since one
+    hidden group beside shown ones could be worked out as pooled minus shown.
     """
     per_unit = unit_results(counts, ballots, evaluations, groups, items, units).rename(
         columns={"reason_zh": "reason"})
@@ -75,15 +77,9 @@ def results_document(counts: pd.DataFrame, ballots: pd.DataFrame,
                  .sort_values([*ITEM_KEYS, "group_id"]))
     per_group["n_ballots"] = per_group["n_ballots"].astype("Int64")
 
-    if for_liaison:
-        rules = ballot_totals(ballots, evaluations)[[*EVAL_KEYS, "min_ballots", "judged"]]
-        per_group = per_group.merge(rules, on=EVAL_KEYS, how="left")
-        # a group with no ballot row (NaN) is not shown either: its size is unknown
-        big_enough = per_group["n_ballots"].fillna(0) >= per_group["min_ballots"]
-        per_group = per_group[big_enough & per_group["judged"].fillna(False).astype(bool)]
-        per_item = per_item[per_item["judged"]]
-        per_unit = per_unit.assign(
-            overall_rate=per_unit["overall_rate"].where(per_unit["judged"]))
+    per_group = disclosure.shown_group_rows(per_group, ballots, evaluations)
+    per_item = disclosure.judged_rows(per_item)
+    per_unit = disclosure.mask_unjudged(per_unit)
 
     groups_by_item = _nest(per_group, ITEM_KEYS, GROUP_FIELDS)
     items_by_unit = _nest(per_item, EVAL_KEYS, ITEM_FIELDS)

@@ -84,7 +84,11 @@ def ranking_figure(unit_results: pd.DataFrame, threshold: float | None = None,
     """
     title = title or translate(N_("各单位测评满意率排名"))
     limit = _threshold(unit_results, threshold)
-    frame = unit_results.sort_values(["overall_rate", "unit_id"], na_position="first")
+    # A unit that is not judged has no rate to show (analysis/disclosure.py): no bar, grey, last.
+    judged = unit_results["judged"].fillna(False).astype(bool)
+    rate = pd.to_numeric(unit_results["overall_rate"], errors="coerce").where(judged)
+    frame = unit_results.assign(overall_rate=rate, judged=judged).sort_values(
+        ["judged", "overall_rate", "unit_id"], na_position="first")
     frame = frame.assign(label=_unit_labels(frame), reason=inert(frame[reason_column]))
     status = np.select([~frame["judged"], frame["needs_makeup"]],
                        ["not_judged", "makeup"], default="ok")

@@ -13,6 +13,7 @@ from flask_babel import get_locale, gettext
 from sqlalchemy import case, func, select
 
 import analysis
+from analysis import disclosure
 from analysis.documents import results_document
 from analysis.figures import heatmap_figure, option_shares_figure, ranking_figure
 from extensions import db
@@ -81,6 +82,7 @@ def makeup_rounds(followup_ids: list[int]) -> list[dict]:
     if not decisions:
         return []
     _, both = results_for([d.evaluation_id for d in decisions] + [d.followup_id for d in decisions])
+    both = disclosure.mask_unjudged(both)  # a round not judged shows no rate, before or after
     by_id = {int(r["evaluation_id"]): r for r in both.to_dict("records")}
     # Closing the loop (issue 8): the rectification items answering each decision, done / total.
     from .rectification import makeup_progress
@@ -105,6 +107,9 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     cache (:mod:`evaluation.overview_cache`); ``*_rows`` are the tables ready to print.
     """
     frames = load_frames(campaign_evaluation_ids(campaign_id, key))
+    # Units whose per-group figures may be shown at all (analysis/disclosure.py): decided on the whole
+    # unit, before a rater-group filter narrows the frames to one group.
+    breakdown = disclosure.breakdown_units(frames.ballots, frames.evaluations)
     unit_ids = visible
     if committee_id is not None:
         in_committee = set(frames.units.loc[frames.units["committee_id"] == committee_id, "unit_id"])
@@ -112,14 +117,23 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     frames = restrict(frames, group_id, unit_ids)
     items = analysis.item_results(*frames.args())
     units = analysis.unit_results(*frames.args(), per_item=items)
+    if group_id is not None:
+        # One group's figures are shown only where the unit's breakdown may be: otherwise the unit's
+        # pooled figures minus this group would give the small groups beside it.
+        for frame in (units, items):
+            allowed = pd.Series(list(zip(frame["evaluation_id"], frame["unit_id"])), index=frame.index,
+                                dtype=object).isin(breakdown)
+            frame["judged"] = frame["judged"] & allowed
+        units["needs_makeup"] = units["needs_makeup"] & units["judged"]
     shown_ids = [int(i) for i in units["evaluation_id"]]
     units = units.merge(turnout(shown_ids), on="evaluation_id", how="left").fillna({"issued": 0, "used": 0})
     # A second-round (make-up) evaluation that still fails cannot be sent to make up again.
     followups = set(frames.evaluations.loc[frames.evaluations["previous_id"].notna(), "evaluation_id"])
     units["is_followup"] = units["evaluation_id"].isin(followups)
-    units = units.sort_values(["overall_rate", "unit"], ascending=[False, True], na_position="last")
-    heat_items = items if visible is None else items[items["judged"]]
     committees = analysis.committee_rollup(units) if len(units) else pd.DataFrame()
+    # Units not judged: no rate, no count of unsatisfactory items, ranked last (every role, every surface).
+    units = disclosure.rank_units(disclosure.mask_unjudged(units))
+    heat_items = disclosure.judged_rows(items)
     makeup = units[units["needs_makeup"]]
     return {
         "units": units,
@@ -223,12 +237,18 @@ def share_table(frames: Frames, options: pd.DataFrame) -> list[dict]:
 
 
 def unit_detail(evaluation: Evaluation, for_liaison: bool = False) -> dict:
-    """Per-item figures, option shares by group, comments and before/after for one evaluation."""
+    """Per-item figures, option shares by group, comments and before/after for one evaluation.
+
+    What is withheld (analysis/disclosure.py) is the same for every role; ``for_liaison`` is kept for
+    callers and changes nothing.
+    """
     frames = load_frames([evaluation.id])
-    document = results_document(*frames.args(), for_liaison=for_liaison)[0]
+    document = results_document(*frames.args())[0]
+    # Option shares are per group: shown only where the unit's whole breakdown may be (disclosure.py).
+    shown = Frames(disclosure.shown_group_rows(frames.counts, frames.ballots, frames.evaluations), *frames.args()[1:])
     fig = None
-    if document["items"]:
-        fig = option_shares_figure(frames.counts, frames.items, frames.groups, evaluation_id=evaluation.id,
+    if document["items"] and len(shown.counts):
+        fig = option_shares_figure(shown.counts, frames.items, frames.groups, evaluation_id=evaluation.id,
                                    unit_id=evaluation.unit_id, unit_name=evaluation.unit.name,
                                    options=options_frame(evaluation.questionnaire_id), translate=gettext)
     followup = db.session.scalar(select(Evaluation).where(Evaluation.previous_id == evaluation.id))
@@ -238,11 +258,15 @@ def unit_detail(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     if linked:
         ordered = sorted([evaluation, *linked], key=lambda e: e.id)
         both = load_frames([e.id for e in ordered])
-        docs = {d["evaluation_id"]: d for d in results_document(*both.args(), for_liaison=for_liaison)}
+        docs = {d["evaluation_id"]: d for d in results_document(*both.args())}
         rounds = [docs[e.id] for e in ordered]
     decision = db.session.scalar(select(MakeUp).where(MakeUp.evaluation_id == evaluation.id))
-    shares = share_table(frames, options_frame(evaluation.questionnaire_id)) if document["items"] else []
-    show_comments = document["judged"] or not for_liaison
+    shares = share_table(shown, options_frame(evaluation.questionnaire_id)) if fig else []
+    # A unit not judged shows no comment (a handful of raters); a comment names its group only where
+    # the unit's per-group breakdown is shown, for the same reason as the figures.
+    labelled = (evaluation.id, evaluation.unit_id) in disclosure.breakdown_units(frames.ballots, frames.evaluations)
+    notes = [dict(c, group=c["group"] if labelled else "") for c in comments(evaluation.id)] \
+        if document["judged"] else []
     return {"doc": document, "shares_json": figure_json(fig) if fig else None, "shares": shares,
-            "comments": comments(evaluation.id) if show_comments else [], "rounds": rounds,
+            "comments": notes, "rounds": rounds,
             "decision": decision, "followup": followup}

@@ -23,11 +23,12 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_babel import gettext
 from sqlalchemy import select
 
+from analysis import disclosure
 from analysis.exports import csv_chunks, neutralise
 from analysis.tables import results_csv_chunks, results_workbook
 from analysis.xlsx_stream import stream_xlsx
 from extensions import db
-from models import Answer, Ballot, Campaign, Evaluation, Item, Option, Questionnaire, RaterGroup, Role, Unit
+from models import Answer, Ballot, BallotTally, Campaign, Evaluation, Item, Option, Questionnaire, RaterGroup, Role, Unit
 
 from .permissions import role_required
 from .results import ResultsNotFound, campaign_document, evaluation_document
@@ -42,6 +43,36 @@ BALLOT_COLUMNS = ["ballot_id", "evaluation_id", "unit", "group", "submitted_on",
 #: Rows fetched from the database per round trip when streaming ballots.
 BALLOT_BATCH = 2000
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def left_out_of_raw_exports(campaign_id: int) -> tuple[list[int], int]:
+    """Evaluations whose ballots the raw exports leave out, and how many ballots that is.
+
+    A raw ballot names its unit and group, so the same disclosure rule as every
+    figure (analysis/disclosure.py): a unit that is not judged, or that has a rater
+    group below its minimum, is left out whole — leaving out only the small group
+    would let its ballots be worked out as the unit's published figures minus the
+    ballots exported.
+    """
+    rows = db.session.connection().execute(  # not session.execute: an export streams one query through it
+        select(BallotTally.evaluation_id, Evaluation.unit_id, BallotTally.rater_group_id, BallotTally.n,
+               Evaluation.threshold, Evaluation.min_ballots)
+        .join(Evaluation, Evaluation.id == BallotTally.evaluation_id)
+        .where(Evaluation.campaign_id == campaign_id, BallotTally.n > 0)).all()
+    if not rows:
+        return [], 0
+    frame = pd.DataFrame(rows, columns=["evaluation_id", "unit_id", "group_id", "n_ballots", "threshold",
+                                        "min_ballots"])
+    evaluations = frame.drop_duplicates("evaluation_id")[["evaluation_id", "unit_id", "threshold", "min_ballots"]]
+    shown = {e for e, _u in disclosure.breakdown_units(frame[["evaluation_id", "unit_id", "group_id", "n_ballots"]],
+                                                        evaluations.reset_index(drop=True))}
+    left_out = frame[~frame["evaluation_id"].isin(shown)]
+    return sorted(set(int(e) for e in left_out["evaluation_id"])), int(left_out["n_ballots"].sum())
+
+
+def left_out_note(n: int) -> str:
+    """The line a raw export ends with when it left ballots out."""
+    return gettext("另有 %(num)s 张测评票未导出:其单位票数不足,或有测评主体少于最低票数(保护测评人)", num=n)
 
 
 def ballot_rows_query(campaign_id: int, questionnaire_id: int | None = None):
@@ -64,6 +95,9 @@ def ballot_rows_query(campaign_id: int, questionnaire_id: int | None = None):
     )
     if questionnaire_id is not None:
         query = query.where(Evaluation.questionnaire_id == questionnaire_id)
+    left_out, _ = left_out_of_raw_exports(campaign_id)
+    if left_out:
+        query = query.where(Ballot.evaluation_id.not_in(left_out))
     return query
 
 
@@ -110,6 +144,11 @@ def ballot_csv_chunks(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[s
             writer.writerow((ballot_id, evaluation_id, safe["unit"][evaluation_id], safe["group"][group_id], day,
                              position, item, safe["option"].get(option_id), neutralise(text)))
         yield buffer.getvalue()
+    _, left_out = left_out_of_raw_exports(campaign_id)
+    if left_out:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(left_out_note(left_out))])
+        yield buffer.getvalue()
 
 
 #: The columns before the items in the raw ballots workbook, with their header labels (label, then key).
@@ -146,6 +185,9 @@ def _ballot_sheet_rows(campaign_id: int, questionnaire_id: int, names: _BallotNa
             row[index] = value if row[index] is None else f"{row[index]}; {value}"
     if row is not None:
         yield row
+    _, left_out = left_out_of_raw_exports(campaign_id)
+    if left_out:
+        yield [left_out_note(left_out)] + [None] * (width - 1)
 
 
 def ballot_sheets(campaign_id: int, batch: int = BALLOT_BATCH) -> Iterator[tuple[str, list[str], Iterator[list]]]:

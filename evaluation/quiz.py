@@ -96,23 +96,24 @@ def load_quiz(evaluation_ids: Iterable[int]) -> QuizFrames:
 def campaign_quiz(campaign_id: int, visible: Optional[set[int]] = None, for_liaison: bool = False) -> dict:
     """The campaign page: per-unit participants, mean and pass rate, a chart, hardest questions.
 
-    ``visible`` (a liaison's subtree) limits everything to those units. For liaisons
-    a unit with fewer participants than its ``min_ballots`` shows only its count of
-    participants and is left out of the pooled figures (small groups would expose
-    people, as rule 6 of the scoring contract says for satisfaction evaluations).
+    ``visible`` (a liaison's subtree) limits everything to those units. For every
+    role (``for_liaison`` is kept for callers and changes nothing) a unit with fewer
+    participants than its ``min_ballots`` shows only its count of participants and
+    is left out of the pooled figures (small groups would expose people, as rule 6
+    of the scoring contract says for satisfaction evaluations).
     """
     frames = load_quiz(quiz_evaluation_ids(campaign_id, visible))
     marks = item_marks(frames.answers, frames.keys)  # the costly step, done once
     scores = ballot_scores(frames.answers, frames.keys, marks)
     units = unit_summary(scores, frames.evaluations)
-    if for_liaison:
+    if True:  # every role: the secret is kept from organisers too
         hidden = ~units["judged"]
         units.loc[hidden, ["mean_score", "pass_rate"]] = float("nan")
         units.loc[hidden, "passed"] = 0
         units = units.sort_values(["pass_rate", "mean_score", "evaluation_id"], ascending=[False, False, True],
                                   na_position="last")
     # (re-sorted above: a hidden unit's place in the order would give its pass rate away)
-    pooled_ids = units.loc[units["judged"], "evaluation_id"] if for_liaison else units["evaluation_id"]
+    pooled_ids = units.loc[units["judged"], "evaluation_id"]
     pooled = frames.evaluations[frames.evaluations["evaluation_id"].isin(pooled_ids)]
     answers = frames.answers[frames.answers["evaluation_id"].isin(pooled["evaluation_id"])]
     items = item_summary(answers, frames.keys, pooled, marks)
@@ -131,13 +132,13 @@ def campaign_quiz(campaign_id: int, visible: Optional[set[int]] = None, for_liai
 def evaluation_quiz(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     """One unit's learning test: its figures and each question's share correct, hardest first.
 
-    For a liaison, a unit with fewer participants than ``min_ballots`` shows only
-    its participant count.
+    For every role, a unit with fewer participants than ``min_ballots`` shows only
+    its participant count (``for_liaison`` is kept for callers and changes nothing).
     """
     frames = load_quiz([evaluation.id])
     marks = item_marks(frames.answers, frames.keys)
     unit = unit_summary(ballot_scores(frames.answers, frames.keys, marks), frames.evaluations).to_dict("records")[0]
-    withheld = for_liaison and not unit["judged"]
+    withheld = not unit["judged"]
     items = [] if withheld else item_summary(frames.answers, frames.keys, frames.evaluations, marks).to_dict("records")
     full = max_points(frames.keys)
     return {

@@ -111,7 +111,8 @@ def _open_form(base: str, code: str, headers: dict | None = None) -> tuple[reque
 
 
 def test_one_code_submitted_100_times_over_two_servers_stores_one_ballot(servers, app, campaign20, issue,
-                                                                          answers_for, count_rows, code_status, count_ballots):
+                                                                          answers_for, count_rows, code_status, count_ballots,
+                                                                          count_box):
     evaluation_id = campaign20[0]
     code = issue(evaluation_id, "党员", 1)[0]
     data = answers_for(evaluation_id, text="两台服务器同时提交")
@@ -145,12 +146,13 @@ def test_one_code_submitted_100_times_over_two_servers_stores_one_ballot(servers
     assert statuses == {302: 1, 409: n - 1}, (statuses, servers.logs())
     assert all("测评码已使用" in body for status, body in results if status == 409)
     assert count_ballots() == 1
+    assert count_box(evaluation_id) == 1  # counted at closing, as the organiser's 开箱 does
     assert count_rows(Answer, Answer.text.is_not(None)) == 1
     assert code_status(code) is CodeStatus.USED
 
 
 def test_1000_codes_over_two_servers_store_1000_ballots_and_tallies_equal_a_recount(
-        servers, app, campaign20, issue, count_rows, count_ballots):
+        servers, app, campaign20, issue, count_rows, count_ballots, count_box):
     from surveys.tallies import differences
 
     # ~17 codes per evaluation × group: 20 evaluations × 3 groups, as in a real campaign.
@@ -189,6 +191,8 @@ def test_1000_codes_over_two_servers_store_1000_ballots_and_tallies_equal_a_reco
     assert statuses == {302: 1000}, (statuses, [o for o in outcomes if o[0] != 302][:3], servers.logs())
     assert count_ballots() == 1000
     assert count_rows(BallotCode, BallotCode.status == CodeStatus.USED) == 1000
+    count_box(*campaign20)  # what the servers had not yet counted in their batches
+    assert count_ballots() == 1000
     assert count_rows(Answer) == 1000 * 6
     expected = Counter()
     for (evaluation_id, group, _), picked in zip(jobs, choices):

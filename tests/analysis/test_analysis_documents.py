@@ -27,15 +27,18 @@ COUNTS = counts_rows([
     (1, 10, 2, 1, "unknown", 8),                                   # item 2: unknown only
     # evaluation 2, unit 11: 5 ballots → not judged
     (2, 11, 1, 1, "positive", 5),
+    # evaluation 3, unit 12: 党员 8 ballots, 群众 8 ballots → the breakdown may be shown
+    (3, 12, 1, 1, "positive", 6), (3, 12, 1, 1, "negative", 2),   # 6/8
+    (3, 12, 1, 2, "positive", 2), (3, 12, 1, 2, "negative", 6),   # 2/8
 ])
-BALLOTS = pd.DataFrame({"evaluation_id": [1, 1, 2], "unit_id": [10, 10, 11],
-                        "group_id": [1, 2, 1], "n_ballots": [8, 4, 5]})
-EVALUATIONS = pd.DataFrame({"evaluation_id": [1, 2], "unit_id": [10, 11],
-                            "threshold": [0.6, 0.6], "min_ballots": [8, 8]})
+BALLOTS = pd.DataFrame({"evaluation_id": [1, 1, 2, 3, 3], "unit_id": [10, 10, 11, 12, 12],
+                        "group_id": [1, 2, 1, 1, 2], "n_ballots": [8, 4, 5, 8, 8]})
+EVALUATIONS = pd.DataFrame({"evaluation_id": [1, 2, 3], "unit_id": [10, 11, 12],
+                            "threshold": [0.6, 0.6, 0.6], "min_ballots": [8, 8, 8]})
 GROUPS = pd.DataFrame({"group_id": [1, 2], "group": ["党员", "群众"], "weight": [NAN, NAN]})
 ITEMS = pd.DataFrame({"item_id": [1, 2], "text": ["学习效果", "整改落实"], "position": [1, 2]})
-UNITS = pd.DataFrame({"unit_id": [10, 11], "unit": ["甲", "乙"],
-                      "committee_id": [100, None], "committee": ["一党委", None]})
+UNITS = pd.DataFrame({"unit_id": [10, 11, 12], "unit": ["甲", "乙", "丙"],
+                      "committee_id": [100, None, 100], "committee": ["一党委", None, "一党委"]})
 
 
 def build(**kwargs):
@@ -53,19 +56,32 @@ def test_document_is_nested_and_json_safe():
     item1, item2 = first["items"]
     # pooled 7/12 = .5833 < .60
     assert item1["rate"] == pytest.approx(7 / 12) and item1["unsatisfactory"] is True
-    assert [g["group"] for g in item1["groups"]] == ["党员", "群众"]
-    assert [g["rate"] for g in item1["groups"]] == pytest.approx([0.75, 0.25])
-    assert item1["groups"][0]["weight"] is None and item1["groups"][1]["n_ballots"] == 4
     assert item2["rate"] is None and item2["rated"] is False and item2["n_unknown"] == 8
     assert docs[1]["committee_id"] is None and docs[1]["judged"] is False
+    third = docs[2]["items"][0]  # both groups have 8 ballots: the breakdown is nested in the item
+    assert [g["group"] for g in third["groups"]] == ["党员", "群众"]
+    assert [g["rate"] for g in third["groups"]] == pytest.approx([0.75, 0.25])
+    assert third["groups"][0]["weight"] is None and third["groups"][1]["n_ballots"] == 8
 
 
-def test_document_for_liaison_hides_small_figures():
-    docs = build(for_liaison=True)
-    judged, not_judged = docs
-    # not judged (5 < 8 ballots): no items, no overall rate, but the reason stays
+@pytest.mark.parametrize("for_liaison", [False, True])
+def test_document_hides_small_figures_from_every_reader(for_liaison):
+    judged, not_judged, _ = build(for_liaison=for_liaison)
+    # not judged (5 < 8 ballots): no items, no overall rate or counts, but the reason stays
     assert not_judged["items"] == [] and not_judged["overall_rate"] is None
+    assert (not_judged["n_rated_items"], not_judged["n_unsatisfactory"]) == (None, None)
     assert not_judged["reason"] == "有效票 5 张,少于最低 8 张,不作评判"
-    # judged unit: items shown, but the 4-ballot 群众 group is left out of the breakdown
-    assert [g["group"] for g in judged["items"][0]["groups"]] == ["党员"]
+    # judged unit with a 4-ballot 群众 group: hiding 群众 alone would leave it as pooled minus 党员
+    # (7/12 pooled, 6/8 党员 → 1/4), so the whole breakdown is withheld; the pooled figures stay
+    assert [item["groups"] for item in judged["items"]] == [[], []]
     assert judged["items"][0]["rate"] == pytest.approx(7 / 12)
+
+
+def test_subtraction_attack_finds_nothing():
+    """Pooled minus every shown group must never leave a group with fewer than min_ballots ballots."""
+    for doc in build():
+        for item in doc["items"]:
+            shown = sum(g["n_valid"] for g in item["groups"])
+            hidden_valid = item["n_valid"] - shown
+            if item["groups"]:
+                assert hidden_valid == 0, (doc["unit"], item["item_id"])

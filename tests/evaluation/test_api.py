@@ -171,13 +171,9 @@ def test_evaluation_results_match_hand_computed_figures(client, seeded):
     item3 = unit["items"][2]
     assert (item3["ci_low"], item3["ci_high"]) == pytest.approx(A_ITEM3_CI, abs=1e-6)
     assert unit["items"][4]["rated"] is False and unit["items"][4]["n_unknown"] == 10
-    groups = {g["group"]: g for g in unit["items"][1]["groups"]}
-    assert set(groups) == {"党员", "群众代表"}
-    assert (groups["党员"]["n_ballots"], groups["党员"]["n_valid"], groups["党员"]["n_positive"]) == (6, 6, 3)
-    assert (groups["群众代表"]["n_valid"], groups["群众代表"]["n_positive"]) == (4, 2)
-    assert groups["群众代表"]["rate"] == pytest.approx(0.5)
-    item4_groups = {g["group"]: g for g in unit["items"][3]["groups"]}
-    assert (item4_groups["党员"]["n_valid"], item4_groups["党员"]["n_unknown"]) == (4, 2)
+    # 党员 6 and 群众代表 4 ballots, both below min_ballots 8: no per-group figure for anyone
+    # (tests/evaluation/test_disclosure.py shows the breakdown of a unit whose groups are large enough).
+    assert all(item["groups"] == [] for item in unit["items"])
 
 
 def test_campaign_results_units_and_committee_rollup(client, seeded):
@@ -189,7 +185,7 @@ def test_campaign_results_units_and_committee_rollup(client, seeded):
     a, b = doc["units"]
     assert (a["needs_makeup"], a["committee"]) == (True, COMMITTEE_NAME)
     assert (b["unit"], b["n_ballots"], b["judged"], b["needs_makeup"]) == (SCRIPT_NAME, 5, False, False)
-    assert b["overall_rate"] == pytest.approx(1.0)
+    assert (b["overall_rate"], b["n_unsatisfactory"], b["items"]) == (None, None, [])  # not judged: withheld
     assert b["reason"] == "有效票 5 张,少于最低 8 张,不作评判"
     [committee] = doc["committees"]
     assert committee["committee_id"] == seeded["committee"]

@@ -86,22 +86,26 @@ def test_unit_page_rates_intervals_and_escaped_comments(app, client, campaign):
     assert "需要补课" in html
     assert "60.0%" in html and "31.3% – 83.2%" in html  # item 3: 6/10 with Wilson interval
     assert "&lt;b&gt;很好&lt;/b&gt;" in html and "<b>很好</b>" not in html
-    shares = _figure(html, "fig-shares")
-    assert {t["name"] for t in shares["data"]} >= {"满意", "不满意", "不了解"}
+    # 党员 6 and 群众代表 4 ballots, both below 8: no option shares by group, no group on a comment
+    assert 'data-target="fig-shares"' not in html and "各指标评价等次分布" not in html
+    comments = html.split('<ul class="comments">')[1].split("</ul>")[0]
+    assert "党员" not in comments and "群众代表" not in comments
 
 
-def test_not_judged_unit_hides_items_from_liaison_but_not_organiser(app, client, campaign):
+def test_not_judged_unit_hides_items_from_every_role(app, client, campaign):
+    """Organisers too: 5 ballots all 满意 would show each rater's answers (the secret is kept from them too)."""
     ids = seed_results(app, campaign)
     from evaluation.services import create_user
 
     with app.app_context():
         create_user("liaison-b", PASSWORD, "liaison", ids["unit_b"])
-    login(client, ids["organiser"])
-    assert "票数少于" not in client.get(f"/admin/evaluations/{ids['b']}").get_data(as_text=True)
-    client.post("/logout")
+        create_user("viewer-b", PASSWORD, "viewer")
+    for user in (ids["organiser"], "viewer-b", "liaison-b"):
+        login(client, user)
+        html = client.get(f"/admin/evaluations/{ids['b']}").get_data(as_text=True)
+        assert "票数少于 8 张" in html and "100.0%" not in html, user
+        client.post("/logout")
     login(client, "liaison-b")
-    html = client.get(f"/admin/evaluations/{ids['b']}").get_data(as_text=True)
-    assert "票数少于 8 张" in html
     # another unit's page does not exist for this liaison
     assert client.get(f"/admin/evaluations/{ids['a']}").status_code == 404
 

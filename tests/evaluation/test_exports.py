@@ -9,6 +9,8 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
+from extensions import db
+
 from tests.evaluation.results_data import (
     COMMITTEE_NAME, FORMULA_TEXT, HTML_TEXT, N_ANSWERS, PASSWORD, SCRIPT_NAME, login, seed_results,
 )
@@ -86,7 +88,7 @@ def test_campaign_results_csv_rows_figures_and_safety(organiser, seeded):
     data = response.data
     assert b"\r\n" in data
     rows = read_csv(data)
-    assert len(rows) == 12  # 2 units × 6 items
+    assert len(rows) == 7  # unit A's 6 items, and one row for unit B (not judged: no item figures)
     a_rows = [r for r in rows if r["unit_id"] == str(seeded["unit_a"])]
     assert [r["rate"] for r in a_rows] == ["1", "0.5", "0.6", "0.5", "", "0.3"]
     assert [r["n_valid"] for r in a_rows] == ["10", "10", "10", "8", "0", "10"]
@@ -97,6 +99,7 @@ def test_campaign_results_csv_rows_figures_and_safety(organiser, seeded):
     assert {r["committee"] for r in rows} == {"'" + COMMITTEE_NAME}
     b_rows = [r for r in rows if r["unit_id"] == str(seeded["unit_b"])]
     assert {r["unit"] for r in b_rows} == {SCRIPT_NAME} and {r["judged"] for r in b_rows} == {"False"}
+    assert [(r["item_id"], r["rate"], r["overall_rate"]) for r in b_rows] == [("", "", "")]  # withheld
 
 
 def test_evaluation_results_csv_lists_a_unit_without_ballots(app, organiser, seeded):
@@ -136,7 +139,7 @@ def test_campaign_results_xlsx_sheets_header_and_formats(organiser, seeded):
 
     items = book["指标 items"]
     header = [c.value for c in items[1]]
-    assert items.max_row == 13
+    assert items.max_row == 8  # header, unit A's 6 items, one row for unit B (not judged: no figures)
     rate = [items.cell(row=r, column=header.index("满意率 rate") + 1) for r in range(2, 8)]
     values = [c.value for c in rate]
     assert values[4] is None  # item 5: unknown only, not rated
@@ -158,25 +161,36 @@ def test_evaluation_results_xlsx_has_group_sheet(organiser, seeded):
     groups = book["测评主体 groups"]
     header = [c.value for c in groups[1]]
     rows = [{h: c.value for h, c in zip(header, r)} for r in groups.iter_rows(min_row=2)]
-    assert len(rows) == 6 * 2  # 6 items × 2 groups that answered
-    item2 = {r["测评主体 group"]: r for r in rows if r["序号 item_position"] == 2}
-    assert (item2["党员"]["有效评价数 n_valid"], item2["党员"]["肯定评价数 n_positive"]) == (6, 3)
-    assert item2["群众代表"]["满意率 rate"] == pytest.approx(0.5)
+    # 党员 6 and 群众代表 4 ballots are below min_ballots 8: no group's figures leave the system
+    assert rows == [] or all(r["测评主体 group"] is None for r in rows)
 
 
 # --- raw ballots CSV ------------------------------------------------------------------------------
 
 
-def test_ballots_csv_is_anonymous_dated_and_neutralised(organiser, seeded):
+def _raw_rules(app, seeded) -> None:
+    """Unit A's groups (6 and 4 ballots) meet a minimum of 4: its ballots may be exported; B's 5 of 8 may not."""
+    from models import Evaluation
+
+    with app.app_context():
+        db.session.get(Evaluation, seeded["a"]).min_ballots = 4
+        db.session.commit()
+
+
+def test_ballots_csv_is_anonymous_dated_and_neutralised(app, organiser, seeded):
+    _raw_rules(app, seeded)
     response = organiser.get(f"/admin/campaigns/{seeded['campaign']}/ballots.csv")
     assert response.status_code == 200 and response.is_streamed
     assert unquote(response.headers["Content-Disposition"].split("''")[1]) == "测试活动-测评票.csv"
     data = response.data
-    rows = read_csv(data)
+    every = read_csv(data)
+    rows = [r for r in every if r["evaluation_id"]]
     assert list(rows[0]) == ["ballot_id", "evaluation_id", "unit", "group", "submitted_on", "item_position",
                              "item", "option", "text"]
-    assert len(rows) == N_ANSWERS
-    assert len({r["ballot_id"] for r in rows}) == 15
+    # unit B (5 ballots < 8: not judged) is left out, and the last line says so
+    assert len(rows) == N_ANSWERS - 5 * 6 and len(every) == len(rows) + 1
+    assert every[-1]["ballot_id"].startswith("另有 5 张测评票未导出")
+    assert len({r["ballot_id"] for r in rows}) == 10
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["submitted_on"]) for r in rows)  # the day, no time
     text = data.decode("utf-8")
     for code in seeded["codes"]:  # no code, in any spelling
@@ -185,12 +199,15 @@ def test_ballots_csv_is_anonymous_dated_and_neutralised(organiser, seeded):
     assert texts == sorted(["'" + FORMULA_TEXT, HTML_TEXT])
     a_first_item = [r for r in rows if r["evaluation_id"] == str(seeded["a"]) and r["item_position"] == "3"]
     assert sorted(r["option"] for r in a_first_item) == ["不满意"] * 4 + ["基本满意"] * 6
-    assert {r["unit"] for r in rows if r["evaluation_id"] == str(seeded["b"])} == {SCRIPT_NAME}
+    assert not [r for r in rows if r["evaluation_id"] == str(seeded["b"])]
 
 
 def test_ballots_are_fetched_from_the_database_in_batches(app, organiser, seeded):
     from evaluation.exports import ballot_csv_chunks
     from extensions import db
+
+    _raw_rules(app, seeded)
+    exported = N_ANSWERS - 5 * 6  # unit B left out
 
     seen = {"options": None, "partitions": []}
     real_execute = db.session.execute
@@ -215,9 +232,9 @@ def test_ballots_are_fetched_from_the_database_in_batches(app, organiser, seeded
         chunks = list(ballot_csv_chunks(seeded["campaign"], batch=7))
     # yield_per: fetched 7 rows at a time (a server-side cursor on PostgreSQL), never all at once
     assert seen["options"]["yield_per"] == 7
-    assert seen["partitions"] == [7] * (N_ANSWERS // 7) + [N_ANSWERS % 7]
-    # header, then one chunk per batch
-    assert len(chunks) == 1 + len(seen["partitions"])
-    assert [c.count("\r\n") for c in chunks] == [1] + seen["partitions"]
+    assert seen["partitions"] == [7] * (exported // 7) + [exported % 7]
+    # header, then one chunk per batch, then the line saying what was left out
+    assert len(chunks) == 1 + len(seen["partitions"]) + 1
+    assert [c.count("\r\n") for c in chunks] == [1] + seen["partitions"] + [1]
     download = organiser.get(f"/admin/campaigns/{seeded['campaign']}/ballots.csv").data
     assert "".join(chunks).encode("utf-8") == download

@@ -60,6 +60,22 @@ def shown_group_rows(frame: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd
     return frame[_keys(frame).isin(allowed)]
 
 
+#: group_id of the pooled "all raters" row shown where a unit's per-group breakdown is withheld.
+ALL_GROUPS = 0
+
+
+def pool_groups(counts: pd.DataFrame) -> pd.DataFrame:
+    """Answer counts summed over rater groups, as one group with id :data:`ALL_GROUPS`.
+
+    For a judged unit whose breakdown is withheld: the unit's option shares rest on
+    all its ballots (at least ``min_ballots``), so they may be shown pooled.
+    """
+    keys = [c for c in counts.columns if c not in ("group_id", "n")]
+    pooled = counts.groupby(keys, as_index=False)["n"].sum()
+    pooled.insert(0, "group_id", ALL_GROUPS)
+    return pooled[list(counts.columns)]
+
+
 def judged_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Only the rows of units that are judged (a frame with a boolean ``judged`` column)."""
     return frame[frame["judged"].fillna(False).astype(bool)]

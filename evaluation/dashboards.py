@@ -244,8 +244,14 @@ def unit_detail(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     """
     frames = load_frames([evaluation.id])
     document = results_document(*frames.args())[0]
-    # Option shares are per group: shown only where the unit's whole breakdown may be (disclosure.py).
-    shown = Frames(disclosure.shown_group_rows(frames.counts, frames.ballots, frames.evaluations), *frames.args()[1:])
+    # Option shares by group only where the unit's whole breakdown may be shown (disclosure.py);
+    # a judged unit whose groups are too small shows them pooled over all its raters.
+    labelled = (evaluation.id, evaluation.unit_id) in disclosure.breakdown_units(frames.ballots, frames.evaluations)
+    shown = frames
+    if not labelled:
+        everyone = pd.DataFrame({"group_id": [disclosure.ALL_GROUPS], "group": [gettext("全体测评人")]})
+        counts = disclosure.pool_groups(frames.counts) if document["judged"] else frames.counts.iloc[0:0]
+        shown = Frames(counts, frames.ballots, frames.evaluations, everyone, frames.items, frames.units)
     fig = None
     if document["items"] and len(shown.counts):
         fig = option_shares_figure(shown.counts, frames.items, frames.groups, evaluation_id=evaluation.id,
@@ -264,7 +270,6 @@ def unit_detail(evaluation: Evaluation, for_liaison: bool = False) -> dict:
     shares = share_table(shown, options_frame(evaluation.questionnaire_id)) if fig else []
     # A unit not judged shows no comment (a handful of raters); a comment names its group only where
     # the unit's per-group breakdown is shown, for the same reason as the figures.
-    labelled = (evaluation.id, evaluation.unit_id) in disclosure.breakdown_units(frames.ballots, frames.evaluations)
     notes = [dict(c, group=c["group"] if labelled else "") for c in comments(evaluation.id)] \
         if document["judged"] else []
     return {"doc": document, "shares_json": figure_json(fig) if fig else None, "shares": shares,

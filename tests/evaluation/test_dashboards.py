@@ -86,8 +86,9 @@ def test_unit_page_rates_intervals_and_escaped_comments(app, client, campaign):
     assert "需要补课" in html
     assert "60.0%" in html and "31.3% – 83.2%" in html  # item 3: 6/10 with Wilson interval
     assert "&lt;b&gt;很好&lt;/b&gt;" in html and "<b>很好</b>" not in html
-    # 党员 6 and 群众代表 4 ballots, both below 8: no option shares by group, no group on a comment
-    assert 'data-target="fig-shares"' not in html and "各指标评价等次分布" not in html
+    # 党员 6 and 群众代表 4 ballots, both below 8: option shares only pooled, no group on a comment
+    shares = html.split('id="shares-h"')[1].split("</section>")[0]
+    assert "全体测评人" in shares and "党员" not in shares and "群众代表" not in shares
     comments = html.split('<ul class="comments">')[1].split("</ul>")[0]
     assert "党员" not in comments and "群众代表" not in comments
 

@@ -55,7 +55,9 @@ def _signed_in(app, role: str):
 def test_a_lone_rater_is_never_shown_by_group(app, lone, role):
     client = _signed_in(app, role)
     page = client.get(f"/admin/evaluations/{lone['first']}").get_data(as_text=True)
-    assert 'data-target="fig-shares"' not in page            # no option shares by group (n = 1)
+    # option shares only pooled over all ten raters, never by group (n = 1)
+    shares = page.split('id="shares-h"')[1].split("</section>")[0]
+    assert "全体测评人" in shares and "群众代表" not in shares and "党员" not in shares
     comments = page.split('<ul class="comments">')[1].split("</ul>")[0]
     assert "孤独的意见" in comments and "群众代表" not in comments  # the comment, never its group
     # the pooled figures stay: 9 of 10 satisfied on every item

@@ -137,7 +137,8 @@ def test_unit_pages_and_make_up_rounds_in_english(app, client, campaign):
     assert "Overall rate (mean of the indicators): <strong>58.0%</strong>" in html
     assert "10 ballots" in html and "Decide make-up and open a second round" in html
     assert "31.3% – 83.2%" in html and "Comments and suggestions" in html
-    assert 'data-target="fig-shares"' not in html  # both groups below 8: no shares by group (disclosure)
+    # both groups below 8: option shares pooled over all raters, not by group (disclosure)
+    assert 'data-target="fig-shares"' in html and "All raters" in html
     # a unit not judged: no figures for anyone; the reason in English
     html = english(app, client.get(f"/admin/evaluations/{ids['b']}"))
     assert "Too few ballots, not judged" in html and "Only 5 ballots, fewer than the minimum of 8" in html

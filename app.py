@@ -52,6 +52,8 @@ def configure(app: Flask, test_config: Optional[dict[str, Any]]) -> None:
         # SQLite serialises writers; let a writer wait instead of failing at once.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30})
+        # A file cannot drop a connection the way a server can: pinging it costs a statement per request.
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     from keys import configure_keys
 

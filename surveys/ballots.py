@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
 from models import (
-    BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, SealedBallot, Unit, random_id,
+    AnalysisReport, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, SealedBallot, Unit, random_id,
 )
 
 from . import box, structure
@@ -71,6 +71,7 @@ class EvaluationRef:
     opens_at: Optional[dt.datetime]
     closes_at: Optional[dt.datetime]
     unit: Named
+    has_report: bool = False  # an analysis report the ballot page shows (a report review)
 
     def is_accepting(self, now: Optional[dt.datetime] = None) -> bool:
         """The same rule as :meth:`models.Evaluation.is_accepting`, applied to these values."""
@@ -98,7 +99,8 @@ class CodeLookup:
 
 _LOOKUP = (select(BallotCode.code_hash, BallotCode.status, BallotCode.rater_group_id, Evaluation.id,
                   Evaluation.questionnaire_id, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
-                  Unit.name, RaterGroup.name)
+                  Unit.name, RaterGroup.name,
+                  exists().where(AnalysisReport.evaluation_id == Evaluation.id).label("has_report"))
            .join(Evaluation, Evaluation.id == BallotCode.evaluation_id).join(Unit, Unit.id == Evaluation.unit_id)
            .join(RaterGroup, RaterGroup.id == BallotCode.rater_group_id)
            .where(BallotCode.code_hash == bindparam("b_code")))
@@ -115,9 +117,10 @@ def lookup(raw_code: Optional[str]) -> CodeLookup:
         _LOOKUP, {"b_code": hash_code(code, current_app.config["CODE_KEY"])}).first()
     if found is None:
         return CodeLookup(CodeState.UNKNOWN)
-    code_hash, status, group_id, evaluation_id, questionnaire_id, state, opens, closes, unit, group = found
+    code_hash, status, group_id, evaluation_id, questionnaire_id, state, opens, closes, unit, group, report = found
     row = CodeRow(code_hash, status, group_id,
-                  EvaluationRef(evaluation_id, questionnaire_id, state, opens, closes, Named(unit)), Named(group))
+                  EvaluationRef(evaluation_id, questionnaire_id, state, opens, closes, Named(unit), bool(report)),
+                  Named(group))
     if row.status is CodeStatus.VOID:
         return CodeLookup(CodeState.VOID, row)
     if row.status is CodeStatus.USED:
@@ -234,16 +237,21 @@ def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
         session.rollback()
         current_app.logger.warning("ballot not stored: database error", exc_info=True)
         return SubmitResult.BUSY
-    # End any read transaction left by the page so the redeeming transaction
-    # starts with its write (SQLite then waits for the lock instead of failing).
-    session.rollback()
+    if db.engine.dialect.name == "sqlite":
+        # End the read transaction left by the page so the redeeming transaction starts with
+        # its write (SQLite then waits for the lock instead of failing to upgrade a reader).
+        # PostgreSQL's row locks need no such care: going on saves a round trip per ballot.
+        session.rollback()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if not claim_and_store(code_hash, evaluation_id, rater_group_id, answers, sealed):
                 session.rollback()
                 return SubmitResult.REJECTED
+            # a read, in the same transaction: whether this ballot completes a batch to count
+            due = box.is_due(evaluation_id, rater_group_id)
             session.commit()
-            count_due(evaluation_id, rater_group_id)
+            if due:
+                count_due(evaluation_id, rater_group_id)
             return SubmitResult.STORED
         except SQLAlchemyError as error:
             session.rollback()
@@ -265,14 +273,14 @@ def _retryable(error: SQLAlchemyError) -> bool:
 
 
 def count_due(evaluation_id: int, rater_group_id: int) -> None:
-    """After a ballot is sealed: count a batch if the box now holds enough (its own transaction).
+    """After a ballot that completed a batch is sealed: count the batch (its own transaction).
 
     The ballot is safely sealed already; a failure here (a busy database) only
     leaves the batch for the next ballot or the close to count, so it is logged,
     never shown to the rater.
     """
     try:
-        box.count_if_due(evaluation_id, rater_group_id)
+        box.count(evaluation_id, rater_group_id)
     except SQLAlchemyError:
         db.session.rollback()
         current_app.logger.warning("ballot box: count postponed (database error)", exc_info=True)

@@ -131,17 +131,14 @@ _DUE = (select(func.count(), select(Evaluation.min_ballots).where(Evaluation.id 
                SealedBallot.damaged.is_(False)))
 
 
-def count_if_due(evaluation_id: int, rater_group_id: int) -> Counted:
-    """Count a batch only if the box holds 2k or more, judged by one cheap read first.
+def is_due(evaluation_id: int, rater_group_id: int) -> bool:
+    """True if the box of this evaluation × group holds 2k or more: one cheap read, in the caller's transaction.
 
     Most ballots complete no batch: they should not pay for a write lock and a
     decryption of the whole box. :func:`count` checks again under its lock.
     """
     sealed, min_ballots = db.session.execute(_DUE, {"e": evaluation_id, "g": rater_group_id}).one()
-    db.session.rollback()
-    if sealed < 2 * batch_size(min_ballots):
-        return Counted(left=sealed)
-    return count(evaluation_id, rater_group_id)
+    return sealed >= 2 * batch_size(min_ballots)
 
 
 def _set_damaged(evaluation_id: int, rater_group_id: int, box_ids: list[str]) -> None:

@@ -72,4 +72,6 @@ def ballot_report(evaluation):
     """The analysis report a review evaluation is about (for the ballot page), or None."""
     if evaluation is None or getattr(evaluation, "id", None) is None:
         return None
+    if getattr(evaluation, "has_report", True) is False:  # the rater flow's lookup already knows
+        return None
     return reports.for_evaluation(evaluation.id)

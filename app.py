@@ -140,18 +140,27 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the rater side (surveys), the organiser side (evaluation and its admin areas) and the API."""
-    from evaluation import admin_accounts, admin_evaluations, admin_questionnaires, admin_quiz, admin_units, admin_work
     from evaluation import bp as evaluation_bp
-    from evaluation.api import bp as api_bp
-    from evaluation.auth import bp as auth_bp
-    from evaluation.exports import bp as exports_bp
-    from surveys import bp as surveys_bp
-    from surveys import public
+    from evaluation.accounts import views as admin_accounts
+    from evaluation.accounts.auth import bp as auth_bp
+    from evaluation.campaigns import evaluation_views as admin_evaluations, views as admin_units
+    from evaluation.questionnaires import views as admin_questionnaires
+    from evaluation.results.api import bp as api_bp
+    from evaluation.results.exports import bp as exports_bp
+    from evaluation.work import quiz_views as admin_quiz, views as admin_work
+    from surveys import bp as surveys_bp, public
+
+    # Views that register on another module's blueprint are imported here, so no module imports its
+    # views back: results pages on evaluation_bp, codes and paper ballots on admin_evaluations.bp,
+    # the campaign-work areas on admin_work.bp.
+    from evaluation.codes import paper_views, views as code_views  # noqa: F401
+    from evaluation.results import views as results_views  # noqa: F401
+    from evaluation.work import rectification_views, report_views, stage_views, suggestion_views  # noqa: F401
 
     for blueprint in (surveys_bp, public.bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
                       admin_evaluations.bp, admin_questionnaires.bp, admin_quiz.bp, admin_work.bp, api_bp):
         app.register_blueprint(blueprint)
-    from evaluation import settling
+    from evaluation.results import settling
 
     settling.init_app(app)
 

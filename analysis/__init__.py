@@ -1,6 +1,6 @@
 """Pure computation for Ceping: answer tallies → rates → make-up; figures; exports.
 
-No Flask here (DESIGN.md, "Layout"): every public function takes pandas DataFrames and
+No Flask here (docs/design.md, "Layout"): every public function takes pandas DataFrames and
 returns DataFrames, plotly figures, or bytes/str, so views stay thin and tests build
 their inputs by hand.
 """

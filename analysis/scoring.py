@@ -2,7 +2,7 @@
 
 Every function takes plain DataFrames (built by one grouped SQL query elsewhere, or by
 hand in tests) and returns DataFrames; nothing here knows about Flask or the database.
-The numbered rules in DESIGN.md, "The scoring contract", are implemented here and the
+The numbered rules in docs/design.md, "The scoring contract", are implemented here and the
 comments cite them as (rule N).
 
 Input frames (column names are the contract):

@@ -6,11 +6,11 @@
 
 Each ``--db`` holds a campaign made by ``bench.generate``. For each, in one run:
 
-- *results*: ``evaluation.results.load_frames`` + ``analysis.unit_results`` +
+- *results*: ``evaluation.results.frames.load_frames`` + ``analysis.unit_results`` +
   ``analysis.item_results`` for the campaign (what the dashboard computes);
-- *overview()*: ``evaluation.dashboards.campaign_overview`` (adds turnout, the
+- *overview()*: ``evaluation.results.dashboards.campaign_overview`` (adds turnout, the
   committee roll-up and the figures);
-- *memo hit*: ``evaluation.overview_cache.cached_overview`` once its memo holds
+- *memo hit*: ``evaluation.results.overview_cache.cached_overview`` once its memo holds
   the page (reading the version key and the stored overview);
 - *recount*: the same counts grouped from the stored answers by the database
   itself (``surveys.tallies.recount_query``) — what results would cost without
@@ -52,9 +52,9 @@ def _campaign_id(app) -> int:
 def in_process(app, campaign_id: int, repeat: int) -> dict:
     """Time the dashboard computation, campaign_overview and the database's own recount."""
     import analysis
-    from evaluation.dashboards import campaign_overview
-    from evaluation.overview_cache import cached_overview
-    from evaluation.results import campaign_evaluation_ids, load_frames
+    from evaluation.results.dashboards import campaign_overview
+    from evaluation.results.overview_cache import cached_overview
+    from evaluation.results.frames import campaign_evaluation_ids, load_frames
     from extensions import db
     from surveys.tallies import recount_query
 

@@ -1,9 +1,9 @@
-"""The organiser side: sign-in, campaigns, evaluations, codes (and later dashboards).
+"""The organiser side: one package per domain (see ARCHITECTURE.md), all under ``/admin``.
 
 Every view here requires a signed-in account; raters never reach this package.
+``bp`` is the blueprint of the campaign and results pages (evaluation/results/views.py);
+app.register_blueprints imports the view modules, so no package imports its views back.
 """
 from flask import Blueprint
 
 bp = Blueprint("evaluation", __name__, url_prefix="/admin")
-
-from . import routes  # noqa: E402,F401  (registers the views on bp)

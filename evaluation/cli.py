@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from .services import ServiceError, create_evaluation, create_user, evaluation_rows, issue_codes, void_batch
+from evaluation.services import ServiceError, create_evaluation, create_user, evaluation_rows, issue_codes, void_batch
 
 
 def _fail(error: ServiceError) -> None:
@@ -24,9 +24,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(evaluations)
     app.cli.add_command(codes)
     app.cli.add_command(users)
-    from .results_cli import register_results
+    from evaluation.results.cli import register_results
     register_results(app)
-    from .box_cli import register_box
+    from evaluation.results.box_cli import register_box
     register_box(app, evaluations)
 
 
@@ -48,7 +48,7 @@ def demo_command(password: str) -> None:
     """Build (idempotently) the demo campaign and a demo organiser account."""
     from models import User
     from extensions import db
-    from .demo import build_demo
+    from evaluation.demo.campaign import build_demo
 
     upgrade()
     summary = build_demo()
@@ -144,7 +144,7 @@ def users() -> None:
               help="Prompted for when not given.")
 def create_user_command(username: str, role: str, unit_id: int | None, password: str) -> None:
     """Create an account; prompts for the password unless --password is given (audited as 'cli')."""
-    from .accounts import create_account
+    from evaluation.accounts.services import create_account
 
     try:
         user = create_account(username, password, role, unit_id)

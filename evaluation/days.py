@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .audit import display_zone
+from evaluation.accounts.audit import display_zone
 
 
 def local_today() -> dt.date:

@@ -12,7 +12,7 @@ from typing import Optional
 from flask_babel import gettext
 from wtforms.validators import ValidationError
 
-from .services import N_, ServiceError, refusal
+from evaluation.services import N_, ServiceError, refusal
 
 #: C0 control characters other than tab, newline and carriage return.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

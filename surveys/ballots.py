@@ -16,7 +16,7 @@ and the box row is ciphertext under a key the database does not hold
 the ballot tables in shuffled batches of at least ``min_ballots``; the request
 that completes a batch runs that count itself, after its own commit.
 
-Paper ballots keyed in by organisers (:mod:`evaluation.paper`) redeem through
+Paper ballots keyed in by organisers (:mod:`evaluation.codes.paper`) redeem through
 the same :func:`claim_and_store`, which also deletes any paper entry still
 held for the code in that same transaction.
 """
@@ -180,7 +180,7 @@ def claim_and_store(code_hash: str, evaluation_id: int, rater_group_id: int,
     """Inside the caller's transaction: mark the code used and put its sealed ballot into the box.
 
     This is the redeeming core shared by the rater flow and paper ballots
-    (:mod:`evaluation.paper`). It runs the one conditional UPDATE (unused →
+    (:mod:`evaluation.codes.paper`). It runs the one conditional UPDATE (unused →
     used, only while the evaluation is open and its window not over, and only
     for the code's own evaluation and rater group); when that changes no row it
     returns False having written nothing, and the caller rolls back. Otherwise

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
-from evaluation import rectification, reports, suggestions
+from evaluation.work import rectification, reports, suggestions
 from evaluation.days import local_today
 from evaluation.services import ServiceError
 from extensions import limiter

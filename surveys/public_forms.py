@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from evaluation.suggestions import CATEGORIES, TEXT_MAX
+from evaluation.work.suggestions import CATEGORIES, TEXT_MAX
 from evaluation.text_checks import NoControlChars
 
 

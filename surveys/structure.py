@@ -1,7 +1,7 @@
 """Frozen questionnaires as immutable snapshots, read once per process.
 
 A questionnaire is frozen once an evaluation using it opens, and a frozen one
-never changes again: every edit is refused (evaluation/questionnaires.py) and a
+never changes again: every edit is refused (evaluation/questionnaires/services.py) and a
 change becomes a new version with a new id; its scales are its own
 (questionnaire_edits refuses to edit a shared one). So its items, scales and
 options — and the ballot form class and the unfilled questionnaire's HTML built

@@ -127,6 +127,6 @@ def rebuild(session: Session, evaluation_ids: Optional[Iterable[int]] = None) ->
         session.execute(wipe.execution_options(synchronize_session=False))
         session.execute(insert(table).from_select(columns, truth))
     # The only change of tallies outside a ballot's transaction: recorded in the same
-    # transaction, and read by evaluation/overview_cache.py as part of a page's version.
+    # transaction, and read by evaluation/results/overview_cache.py as part of a page's version.
     detail = json.dumps({"evaluations": "all" if ids is None else len(ids)})
     session.execute(insert(AuditLog).values(action=REBUILD_ACTION, target="tallies", username="system", detail=detail))

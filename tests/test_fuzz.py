@@ -10,8 +10,7 @@ import string
 
 import pytest
 from fuzz_tally import fuzzed  # noqa: F401  (fixture: counts the requests for the closing figures)
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from extensions import db
@@ -137,7 +136,7 @@ def test_fuzzed_sign_in_never_500(app, client, path, fuzzed):  # noqa: F811
 
 def test_fuzzed_api_requests_are_json_and_never_500(app, client, campaign, fuzzed):  # noqa: F811
     from evaluation.services import create_user
-    from evaluation.tokens import create_token
+    from evaluation.accounts.tokens import create_token
 
     with app.app_context():
         create_user("api-fuzz", "correct-horse-1", "organiser")

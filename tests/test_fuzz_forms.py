@@ -25,8 +25,7 @@ from fuzz_editor import (
     questionnaire_rows, small_ids, texts,
 )
 from fuzz_tally import fuzzed  # noqa: F401  (fixture)
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from extensions import db
@@ -160,7 +159,7 @@ def work_requests(draw, world: dict) -> tuple[str, str, dict, str | None]:
 
 
 def test_fuzzed_work_and_suggestion_forms_store_only_clean_text(app, campaign, fuzzed):  # noqa: F811
-    from evaluation import stages
+    from evaluation.work import stages
     from models import Campaign, Suggestion
 
     with app.app_context():

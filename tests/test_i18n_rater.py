@@ -124,7 +124,7 @@ def test_a_ballot_with_too_many_answers_is_refused_in_english(app, en, campaign,
 
 
 def test_review_ballot_shows_the_report_heading_in_english(app, en, campaign, issue):
-    from evaluation import reports
+    from evaluation.work import reports
 
     with app.app_context():
         report = reports.submit(campaign["units"][0], "报告正文。", None)
@@ -233,7 +233,7 @@ def test_password_page_in_english(app, en):
 
 
 def test_audit_page_in_english(app, en, campaign):
-    from evaluation.audit import ACTIONS, record
+    from evaluation.accounts.audit import ACTIONS, record
 
     make_user(app, "org")
     sign_in(en, "org")

@@ -1,4 +1,4 @@
-"""Tests for analysis.scoring: every line of DESIGN.md "The scoring contract".
+"""Tests for analysis.scoring: every line of docs/design.md "The scoring contract".
 
 Frames are built by hand; every expected figure is computed in the comment next to it.
 """

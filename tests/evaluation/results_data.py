@@ -112,7 +112,7 @@ def seed_results(app, campaign: dict) -> dict:
 def make_token(app, username: str, role: str = "organiser", unit_id: int | None = None) -> str:
     """Create the account if needed (with ``role``) and return a fresh API token for it."""
     from evaluation.services import create_user
-    from evaluation.tokens import create_token
+    from evaluation.accounts.tokens import create_token
     from models import User
 
     with app.app_context():

@@ -144,7 +144,7 @@ def test_a_new_organiser_walks_through_issue_4(csrf_app, count_rows):
 
 def print_slips(org, evaluation_id: int) -> list[dict]:
     """Issue 5 codes per group for one unit as slips; return the CSV rows offered on the slip page."""
-    from evaluation.slips import qr_svg
+    from evaluation.codes.slips import qr_svg
 
     url = f"/admin/evaluations/{evaluation_id}/codes"
     form = form_with(page(org, url), url, fields=("groups", "count", "nonce"))

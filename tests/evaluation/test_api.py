@@ -51,7 +51,7 @@ def test_valid_token_is_accepted_and_scheme_is_case_insensitive(client, seeded):
 
 
 def test_revoked_token_and_disabled_user_are_refused(app, client, seeded):
-    from evaluation.tokens import revoke_tokens
+    from evaluation.accounts.tokens import revoke_tokens
     from extensions import db
     from models import User
 
@@ -137,12 +137,12 @@ def test_routing_errors_under_api_are_json_not_html(client, seeded):
 
 
 def test_unexpected_error_is_500_json(app, client, seeded, monkeypatch):
-    import evaluation.api
+    import evaluation.results.api
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(evaluation.api, "evaluation_document", boom)
+    monkeypatch.setattr(evaluation.results.api, "evaluation_document", boom)
     response = client.get(f"/api/v1/evaluations/{seeded['a']}/results", headers=bearer(seeded["token"]))
     assert_json_error(response, 500)
     assert "secret detail" not in response.get_data(as_text=True)

@@ -87,7 +87,7 @@ def test_cli_liaison_and_viewer_accounts_work_and_are_audited(app, runner, organ
 
 
 def test_audit_log_refuses_update_and_delete_in_the_database(app, organiser):
-    from evaluation.audit import record
+    from evaluation.accounts.audit import record
 
     with app.app_context():
         record("export", "something")
@@ -125,7 +125,7 @@ def test_audit_never_contains_codes_ballots_or_answers(app, client, campaign):
 
 
 def test_organisers_read_and_filter_the_log_newest_first(app, client, organiser):
-    from evaluation.audit import record
+    from evaluation.accounts.audit import record
 
     with app.app_context():
         for n in range(130):
@@ -195,7 +195,7 @@ def test_successful_sign_ins_do_not_count(app, database_url, organiser):
 
 def test_control_characters_never_reach_the_database(app, client, organiser):
     """PostgreSQL refuses NUL in text: the sign-in form refuses such a name, and the log replaces them."""
-    from evaluation.audit import record
+    from evaluation.accounts.audit import record
 
     response = client.post("/login", data={"username": "a\x00b\x1b", "password": "x"})
     assert response.status_code == 400 and "控制字符" in response.get_data(as_text=True)

@@ -102,7 +102,7 @@ def test_the_database_allows_one_first_round_but_any_later_round(app, org):
 
 def test_a_lost_race_is_a_clear_chinese_error_not_a_500(app, client, org, monkeypatch):
     """The other organiser's create committed after this one read which units were taken."""
-    import evaluation.bulk as bulk
+    import evaluation.campaigns.bulk as bulk
 
     assert _create(client, org).status_code == 302
     monkeypatch.setattr(bulk, "existing_unit_ids", lambda *args: set())
@@ -118,8 +118,8 @@ def test_a_lost_race_is_a_clear_chinese_error_not_a_500(app, client, org, monkey
 
 def test_two_concurrent_bulk_creates_make_one_evaluation_per_unit(app, org, monkeypatch):
     """Two threads read "no unit has one" before either writes; exactly one of them creates."""
-    import evaluation.bulk as bulk
-    from evaluation.bulk import BulkSpec, create_evaluations
+    import evaluation.campaigns.bulk as bulk
+    from evaluation.campaigns.bulk import BulkSpec, create_evaluations
     from evaluation.services import ServiceError
 
     both_read = threading.Barrier(2, timeout=30)

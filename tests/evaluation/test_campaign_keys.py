@@ -1,4 +1,4 @@
-"""The overview's questionnaire choice (evaluation.results.campaign_keys): rated surveys only.
+"""The overview's questionnaire choice (evaluation.results.frames.campaign_keys): rated surveys only.
 
 Learning tests (quiz) and analysis-report reviews are evaluations too, but their results
 live on the quiz and reports pages; listing them in the overview offered a "make-up"
@@ -17,7 +17,7 @@ from models import Unit, UnitKind
 
 def _setup(app, campaign) -> int:
     """Three units: satisfaction ×1, meeting ×2, learning test ×3, report review ×3 (via reports.submit)."""
-    from evaluation import reports
+    from evaluation.work import reports
     from evaluation.services import create_evaluation
 
     with app.app_context():
@@ -36,7 +36,7 @@ def _setup(app, campaign) -> int:
 
 
 def test_campaign_keys_lists_rated_surveys_most_used_first(app, campaign):
-    from evaluation.results import campaign_keys
+    from evaluation.results.frames import campaign_keys
 
     campaign_id = _setup(app, campaign)
     with app.app_context():

@@ -74,7 +74,7 @@ def number(pattern: str, html: str) -> int:
 @pytest.fixture()
 def demo(csrf_app):
     """The demo campaign, an organiser ``org`` and a liaison ``l5`` of unit U005; ids by unit code."""
-    from evaluation.demo import build_demo
+    from evaluation.demo.campaign import build_demo
     from evaluation.services import create_user
 
     with csrf_app.app_context():

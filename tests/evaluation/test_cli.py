@@ -21,14 +21,14 @@ from models import (
     Answer, Ballot, BallotCode, Campaign, CodeBatch, CodeStatus, Evaluation, EvaluationStatus, Option, Polarity,
     Questionnaire, RaterGroup, Unit, UnitKind, User,
 )
-from evaluation.demo import DISSATISFIED
-from evaluation.demo_quiz import N_QUIZ_UNITS
+from evaluation.demo.campaign import DISSATISFIED
+from evaluation.demo.quiz import N_QUIZ_UNITS
 from surveys.catalog import catalog_files
 from surveys.codes import ALPHABET
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINTED = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
-N_REVIEWS = 4  # the demo's analysis-report rounds (evaluation.demo_work._reports), one review evaluation each
+N_REVIEWS = 4  # the demo's analysis-report rounds (evaluation.demo.work._reports), one review evaluation each
 
 
 def _ok(result):

@@ -12,7 +12,7 @@ import re
 import pytest
 from sqlalchemy import inspect, select, text
 
-from evaluation.slips import SLIP_LIMIT, qr_svg
+from evaluation.codes.slips import SLIP_LIMIT, qr_svg
 from extensions import db
 from models import AuditLog, Ballot, BallotCode, CodeBatch, CodeStatus, Evaluation
 from tests.evaluation.manage_data import audit_rows, login, make_user
@@ -181,7 +181,7 @@ def test_void_a_batch(app, client, org, answers_for, count_rows, code_status, co
 
 
 def test_turnout_counts_follow_the_ballots(app, client, org, answers_for):
-    from evaluation.slips import turnout_rows
+    from evaluation.codes.slips import turnout_rows
 
     codes = CODE.findall(_issue(client, org["evaluation"], [org["groups"]["党员"]], 4).get_data(as_text=True))
 

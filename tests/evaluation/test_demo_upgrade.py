@@ -19,9 +19,9 @@ def _table_counts() -> dict[str, int]:
 
 
 def test_older_demo_gets_the_learning_test_and_the_work_once(app, campaign):
-    from evaluation.demo import CAMPAIGN_NAME, build_demo
-    from evaluation.quiz import campaign_quiz
-    from evaluation.stages import plan
+    from evaluation.demo.campaign import CAMPAIGN_NAME, build_demo
+    from evaluation.work.quiz import campaign_quiz
+    from evaluation.work.stages import plan
     from surveys import tallies
 
     ids = seed_results(app, campaign)

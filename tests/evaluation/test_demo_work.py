@@ -1,4 +1,4 @@
-"""The demo's campaign work (evaluation.demo_work): every stage has something to show, once."""
+"""The demo's campaign work (evaluation.demo.work): every stage has something to show, once."""
 from __future__ import annotations
 
 from results_data import seed_results
@@ -18,7 +18,7 @@ def test_work_demo_walks_through_the_stages(app, client, campaign):
     ids = seed_results(app, campaign)
     make_accounts(app, campaign)
     with app.app_context():
-        from evaluation.demo_work import add_work_demo
+        from evaluation.demo.work import add_work_demo
 
         c = db.session.get(Campaign, ids["campaign"])
         committee = db.session.get(Unit, ids["committee"])

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from evaluation.slips import SLIP_LIMIT
+from evaluation.codes.slips import SLIP_LIMIT
 from extensions import db
 from models import Evaluation
 from tests.evaluation.manage_data import login, make_user

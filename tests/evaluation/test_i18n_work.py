@@ -152,7 +152,7 @@ def test_stages_steps_and_lookbacks_in_english(app, client, campaign):
 
 
 def test_suggestions_moderation_in_english(app, client, campaign):
-    from evaluation import suggestions
+    from evaluation.work import suggestions
     from models import Unit
 
     ids = make_accounts(app, campaign)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from evaluation import import_store
+from evaluation.campaigns import import_store
 
 
 def roundtrip(app) -> None:

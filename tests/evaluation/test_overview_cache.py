@@ -1,4 +1,4 @@
-"""The memoised campaign overview (evaluation/overview_cache.py): never stale, always exact.
+"""The memoised campaign overview (evaluation/results/overview_cache.py): never stale, always exact.
 
 Each test fills the memo with one GET, changes something the page shows, and
 checks that the very next GET shows the change — and that the heatmap table and
@@ -14,7 +14,7 @@ import pytest
 from results_data import _submit, login, seed_results
 from sqlalchemy import func, select, text
 
-import evaluation.overview_cache as overview_cache
+import evaluation.results.overview_cache as overview_cache
 from extensions import db
 
 
@@ -79,7 +79,7 @@ def _same_rate(a, b) -> bool:
 def assert_exact(app, ids) -> dict:
     """The served view's heatmap rows and turnout equal a direct computation from the database."""
     import analysis
-    from evaluation.results import campaign_evaluation_ids, load_frames
+    from evaluation.results.frames import campaign_evaluation_ids, load_frames
 
     view = _view(app, ids)
     with app.app_context():

@@ -185,7 +185,7 @@ def test_a_mismatched_pair_can_be_dropped(app, operators, issue, answers_for, co
 
 
 def test_online_vote_or_void_removes_a_waiting_entry(app, operators, issue, answers_for, count_rows, client):
-    from evaluation.slips import void
+    from evaluation.codes.slips import void
 
     _double_entry(app, operators["evaluation"])
     online, voided = issue(operators["evaluation"], n=2)
@@ -229,7 +229,7 @@ def test_only_organisers_key_in_paper_ballots(app, operators, client):
 @pytest.mark.parametrize("double", [False, True])
 def test_concurrent_entries_of_one_code_count_once(app, operators, issue, answers_for, count_rows, double, count_ballots):
     """Eight operators key in the same ballot at the same moment: one ballot, no entry left."""
-    from evaluation import paper
+    from evaluation.codes import paper
     from evaluation.services import create_user
 
     _double_entry(app, operators["evaluation"], double)

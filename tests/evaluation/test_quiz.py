@@ -262,8 +262,8 @@ def test_typed_answers_with_control_characters_are_refused(app, client, campaign
 
 def test_demo_learning_test_is_added_once(app, campaign):
     """add_quiz_demo (called by ``flask demo``) adds the learning test to a campaign only once."""
-    from evaluation.demo_quiz import add_quiz_demo
-    from evaluation.quiz import campaign_quiz
+    from evaluation.demo.quiz import add_quiz_demo
+    from evaluation.work.quiz import campaign_quiz
     from models import Campaign
     from surveys import tallies
 

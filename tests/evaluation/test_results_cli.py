@@ -124,7 +124,7 @@ def test_results_errors(runner, seeded, args, message):
 
 
 def test_parse_target():
-    from evaluation.results_cli import parse_target
+    from evaluation.results.cli import parse_target
 
     assert parse_target("e5") == parse_target("5") == parse_target("evaluation:5") == ("evaluation", 5)
     assert parse_target("c1") == parse_target("campaign:1") == parse_target(" C1 ") == ("campaign", 1)

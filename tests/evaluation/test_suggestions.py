@@ -179,7 +179,7 @@ def test_script_is_inert_in_pages_and_formulas_neutralised_in_csv(app, client, c
 
 def test_services_refuse_control_characters_too(app, campaign):
     """Defence in depth: a caller that skips the forms still gets a message, not a database error."""
-    from evaluation import suggestions
+    from evaluation.work import suggestions
     from evaluation.services import ServiceError
 
     with app.app_context():

@@ -192,7 +192,7 @@ def test_organiser_pages_settle_a_box_whose_window_ended(app, client, campaign, 
 
 
 def test_makeup_is_refused_while_ballots_are_sealed(app, client, campaign, issue, answers_for):
-    from evaluation.makeup import decide_makeup
+    from evaluation.results.makeup import decide_makeup
     from evaluation.services import ServiceError
 
     evaluation = campaign["evaluation"]

@@ -83,7 +83,7 @@ def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app,
         assert differences(db.session) == []  # what the requests counted in batches, concurrently
     count_box(evaluation)
     with app.app_context():
-        from evaluation.results import load_frames
+        from evaluation.results.frames import load_frames
         from surveys.tallies import differences
 
         assert differences(db.session) == []

@@ -1,0 +1,83 @@
+"""Accounts as plain service functions: create, (de)activate, change one's password.
+
+Each change is recorded in the audit log in the same transaction as the change
+itself, so an account never exists without its ``user_create`` entry. Account
+creation itself is :func:`evaluation.services.create_user` (shared with the CLI).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from extensions import db
+from models import Campaign, Role, Unit, User
+
+from evaluation.accounts.audit import record
+from evaluation.services import N_, ServiceError, create_user, refusal
+from evaluation.text_checks import refuse_control
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 200
+ROLE_LABELS = {Role.ORGANISER: _l("组织者"), Role.LIAISON: _l("联络员"), Role.VIEWER: _l("查看者")}
+
+
+def create_account(username: str, password: str, role: str, unit_id: Optional[int] = None) -> User:
+    """Create an account and its ``user_create`` audit entry (committed together).
+
+    A liaison needs a unit; other roles are stored without one. The signed-in
+    organiser is the actor; from the CLI the actor is recorded as 'cli'.
+    """
+    if role != Role.LIAISON.value:
+        unit_id = None
+    refuse_control(username)
+    record("user_create", f"账号 {(username or '').strip()[:80]}", role=role, unit_id=unit_id)
+    try:
+        return create_user(username, password, role, unit_id)  # commits the entry with the account
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def user_rows() -> list[User]:
+    """Every account: organisers first, then liaisons and viewers, by name."""
+    order = {Role.ORGANISER: 0, Role.LIAISON: 1, Role.VIEWER: 2}
+    return sorted(db.session.scalars(select(User)), key=lambda u: (order[u.role], u.username))
+
+
+def unit_choices() -> list[tuple[int, str]]:
+    """(id, label) of every active unit, campaign by campaign, for the liaison's unit."""
+    rows = db.session.execute(
+        select(Unit.id, Campaign.name, Unit.code, Unit.name).join(Campaign, Campaign.id == Unit.campaign_id)
+        .where(Unit.active.is_(True)).order_by(Campaign.id.desc(), Unit.code)).all()
+    return [(r[0], f"{r[1]} · {r[2]} {r[3]}") for r in rows]
+
+
+def set_user_active(user_id: int, active: bool, actor: User) -> User:
+    """Deactivate or reactivate an account; nobody can deactivate their own.
+
+    A deactivated account can neither sign in nor use its API tokens.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ServiceError(refusal(N_("账号 %(id)s 不存在"), id=user_id))
+    if user.id == actor.id and not active:
+        raise ServiceError(refusal(N_("不能停用自己的账号")))
+    if user.active != active:
+        user.active = active
+        record("user_edit", f"账号 {user.username}", op="reactivate" if active else "deactivate")
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, old: str, new: str) -> None:
+    """Set a new password after checking the old one; the new one needs 8 to 200 characters."""
+    if not user.check_password(old or ""):
+        raise ServiceError(refusal(N_("原密码不正确")))
+    if not PASSWORD_MIN <= len(new or "") <= PASSWORD_MAX:
+        raise ServiceError(refusal(N_("新密码须为 %(min)s 到 %(max)s 个字符"), min=PASSWORD_MIN, max=PASSWORD_MAX))
+    if new == old:
+        raise ServiceError(refusal(N_("新密码不能与原密码相同")))
+    user.set_password(new)
+    record("password_change", f"账号 {user.username}")
+    db.session.commit()

@@ -1,0 +1,112 @@
+"""Accounts, password change and the audit log page.
+
+Organisers create and (de)activate liaison, viewer and organiser accounts and
+read the audit log; every signed-in account may change its own password.
+The work is done by :mod:`evaluation.accounts.services` and :mod:`evaluation.accounts.audit`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from extensions import db
+from ids import db_id
+from models import Role, User
+
+from evaluation.accounts.services import ROLE_LABELS, change_password, create_account, set_user_active, unit_choices, user_rows
+from evaluation.accounts.forms import AuditFilterForm, PasswordForm, UserForm
+from evaluation.accounts.audit import ACTIONS, display_zone, search, usernames
+from evaluation.accounts.permissions import ALL_ROLES, role_required
+from evaluation.services import ServiceError
+
+bp = Blueprint("accounts", __name__, url_prefix="/admin")
+
+
+def local_time(value: dt.datetime) -> str:
+    """An audit time in the display zone, to the second (SQLite hands back naive UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(display_zone()).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"ROLE_LABELS": ROLE_LABELS, "ACTIONS": ACTIONS, "local_time": local_time}
+
+
+def _user_form(formdata=True) -> UserForm:
+    form = UserForm() if formdata else UserForm(formdata=None)
+    form.unit.choices = [(0, _("(无)"))] + unit_choices()
+    return form
+
+
+@bp.route("/users")
+@role_required(Role.ORGANISER)
+def users():
+    """Every account with its role, unit and state, and the form for a new one."""
+    return render_template("accounts/users.html", users=user_rows(), form=_user_form(formdata=False))
+
+
+@bp.route("/users", methods=["POST"])
+@role_required(Role.ORGANISER)
+def create():
+    """Create a liaison, viewer or organiser account."""
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = create_account(form.username.data, form.password.data, form.role.data, form.unit.data or None)
+        except ServiceError as error:
+            form.username.errors.append(str(error))
+        else:
+            flash(_("已建立账号 %(name)s(%(role)s)", name=user.username, role=ROLE_LABELS[user.role]), "info")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/users.html", users=user_rows(), form=form), 400
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required(Role.ORGANISER)
+def active(user_id: int):
+    """Deactivate (``active=0``) or reactivate (``active=1``) an account."""
+    if db.session.get(User, user_id) is None:
+        abort(404)
+    try:
+        user = set_user_active(user_id, request.form.get("active") == "1", current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("账号 %(name)s 已启用", name=user.username) if user.active
+              else _("账号 %(name)s 已停用", name=user.username), "info")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@role_required(*ALL_ROLES)
+def password():
+    """Change one's own password (the current one is required)."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.old.data, form.new.data)
+        except ServiceError as error:
+            form.old.errors.append(str(error))
+        else:
+            flash(_("密码已修改"), "info")
+            return redirect(url_for("evaluation.home"))
+    return render_template("accounts/password.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/audit")
+@role_required(Role.ORGANISER)
+def audit():
+    """The audit log, newest first, filtered by action, user and days; 100 entries a page."""
+    form = AuditFilterForm(request.args)
+    form.validate()  # a bad date shows its error and is left out of the filter
+    page = search(form.action.data or None, (form.user.data or "").strip()[:80] or None,
+                  None if form.since.errors else form.since.data, None if form.until.errors else form.until.data,
+                  page=request.args.get("page", 1, type=db_id))
+    arguments = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("accounts/audit.html", form=form, page=page, zone=display_zone(),
+                           names=usernames(), arguments=arguments)

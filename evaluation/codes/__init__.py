@@ -1,0 +1,1 @@
+"""Ballot codes: issuing and voiding batches, printable slips, and paper ballots keyed in twice."""

@@ -1,0 +1,180 @@
+"""Codes and slips: issue in bulk or for one evaluation, print once, count afterwards, void a batch.
+
+Organisers act on every unit; a liaison (联络员) issues and prints codes for
+their own units only. The response to an issuing POST is the only place the
+plain codes ever appear: the slip sheet (with a ``data:`` link to a CSV of the
+same codes) or, with the "CSV only" button, the CSV itself. Both are sent
+``Cache-Control: no-store``. A one-time form token kept in the signed session
+stops a reload of that response from issuing a second set.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from extensions import db
+from models import CodeBatch, Evaluation, Questionnaire, Role
+
+from evaluation.campaigns.evaluation_views import bp, campaign_or_404, evaluation_or_404, scope_choices, scope_unit_set
+from evaluation.campaigns.evaluation_forms import BulkCodesForm, CodesForm, new_nonce
+from evaluation.codes.paper import pending
+from evaluation.accounts.permissions import role_required, visible_unit_ids
+from evaluation.results.views import pct
+from evaluation.services import ServiceError
+from evaluation.codes.slips import (
+    CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, csv_data_uri, csv_text, issue, qr_svg, targets_for,
+    turnout_rows, void,
+)
+
+_USED_NONCES = "issued_nonces"
+
+
+def _nonce_used(nonce: str) -> bool:
+    return bool(nonce) and nonce in session.get(_USED_NONCES, [])
+
+
+def _remember_nonce(nonce: str) -> None:
+    if nonce:
+        session[_USED_NONCES] = (session.get(_USED_NONCES, []) + [nonce])[-30:]
+
+
+def _already_issued(back: str):
+    return render_template("manage/already_issued.html", back=back), 409
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store, max-age=0"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def issued_response(result: Issue, output: str, back: str) -> Response:
+    """The one response that shows plain codes: the slip sheet, or the CSV when asked for."""
+    name = f"ceping-codes-{result.batch_ids[0]}" + (f"-{result.batch_ids[-1]}" if len(result.batch_ids) > 1 else "")
+    if output == "csv":
+        response = Response(csv_text(result.codes), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return _no_store(response)
+    html = render_template("manage/slips.html", codes=result.codes, per_page=SLIPS_PER_PAGE, qr=qr_svg,
+                           csv_uri=csv_data_uri(result.codes), csv_name=f"{name}.csv", back=back,
+                           index_url=url_for("surveys.index", _external=True))
+    return _no_store(make_response(html))
+
+
+def _issue_from(form, targets, back: str, target: str):
+    """Shared tail of both issuing views: nonce check, issue, respond (or None with the error on the form)."""
+    if _nonce_used(form.nonce.data):
+        return _already_issued(back)
+    output = "csv" if request.form.get("output") == "csv" else "slips"
+    try:
+        result = issue(targets, form.count.data, CSV_LIMIT if output == "csv" else SLIP_LIMIT, current_user,
+                       target=target)
+    except ServiceError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return None
+    _remember_nonce(form.nonce.data)
+    return issued_response(result, output, back)
+
+
+@bp.route("/campaigns/<int:campaign_id>/codes", methods=["GET", "POST"])
+@role_required(Role.ORGANISER, Role.LIAISON)
+def campaign_codes(campaign_id: int):
+    """Issue N codes per unit × rater group for one questionnaire's evaluations (all units or a committee)."""
+    campaign = campaign_or_404(campaign_id)
+    form = BulkCodesForm()
+    keys = db.session.execute(db.select(Questionnaire.key, Questionnaire.title).join(
+        Evaluation, Evaluation.questionnaire_id == Questionnaire.id).where(Evaluation.campaign_id == campaign_id)
+        .distinct().order_by(Questionnaire.key)).all()
+    form.questionnaire.choices = list(dict((k, t) for k, t in keys).items())
+    form.scope.choices = scope_choices(campaign_id)
+    form.groups.choices = [(g.id, g.name) for g in campaign.rater_groups]
+    back = url_for(".campaign_codes", campaign_id=campaign_id)
+    if request.method == "GET":
+        form.groups.data = [g.id for g in campaign.rater_groups]
+        form.nonce.data = new_nonce()
+    if form.validate_on_submit():
+        targets = targets_for(campaign_id, form.questionnaire.data, form.groups.data,
+                              scope_unit_set(form.scope.data))
+        response = _issue_from(form, targets, back, f"campaign:{campaign_id}")
+        if response is not None:
+            return response
+    return render_template("manage/codes.html", campaign=campaign, form=form, slip_limit=SLIP_LIMIT,
+                           csv_limit=CSV_LIMIT), (400 if form.errors else 200)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/codes", methods=["GET", "POST"])
+@role_required(Role.ORGANISER, Role.LIAISON)
+def evaluation_codes(evaluation_id: int):
+    """One evaluation's batches and turnout per group (counts only), with issuing and voiding."""
+    evaluation = evaluation_or_404(evaluation_id)
+    form = CodesForm()
+    form.groups.choices = [(g.id, g.name) for g in evaluation.rater_groups]
+    back = url_for(".evaluation_codes", evaluation_id=evaluation_id)
+    if request.method == "GET":
+        form.groups.data = [g.id for g in evaluation.rater_groups]
+        form.nonce.data = new_nonce()
+    if form.validate_on_submit():
+        targets = [(evaluation, g) for g in evaluation.rater_groups if g.id in set(form.groups.data)]
+        response = _issue_from(form, targets, back, f"evaluation:{evaluation_id}")
+        if response is not None:
+            return response
+    context = {"evaluation": evaluation, "form": form, "batches": batch_rows(evaluation_id),
+               "turnout": turnout_rows(evaluation.campaign_id, evaluation_id=evaluation_id),
+               "slip_limit": SLIP_LIMIT, "csv_limit": CSV_LIMIT,
+               "paper": pending(evaluation_id) if current_user.role is Role.ORGANISER else None}
+    return render_template("manage/evaluation_codes.html", **context), (400 if form.errors else 200)
+
+
+@bp.route("/batches/<int:batch_id>/void", methods=["POST"])
+@role_required(Role.ORGANISER)
+def void_batch(batch_id: int):
+    """Void the unused codes of a batch: they then open the "voided" page. Used codes keep their ballots."""
+    batch = db.session.get(CodeBatch, batch_id)
+    if batch is None:
+        abort(404)
+    evaluation_id = batch.evaluation_id
+    try:
+        n = void(batch_id, current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("批次 %(id)s 已作废 %(n)s 个未使用的测评码", id=batch_id, n=n), "info")
+    return redirect(url_for(".evaluation_codes", evaluation_id=evaluation_id), code=303)
+
+
+def _turnout(campaign_id: int) -> tuple:
+    """The campaign, the questionnaire filter, the rows the user may see and their totals."""
+    campaign = campaign_or_404(campaign_id)
+    key = request.args.get("questionnaire") or None
+    rows = turnout_rows(campaign_id, key, visible_unit_ids(current_user))
+    totals = {"issued": sum(r["issued"] for r in rows), "used": sum(r["used"] for r in rows)}
+    return campaign, key, rows, totals
+
+
+@bp.route("/campaigns/<int:campaign_id>/turnout")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def turnout(campaign_id: int):
+    """Turnout per unit × rater group: codes used / issued (voided codes not counted), as ballots arrive."""
+    campaign, key, rows, totals = _turnout(campaign_id)
+    return render_template("manage/turnout.html", campaign=campaign, rows=rows, totals=totals, key=key)
+
+
+@bp.route("/campaigns/<int:campaign_id>/turnout.json")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def turnout_json(campaign_id: int):
+    """The turnout page's counts, for static/js/turnout.js to refresh them in place as ballots arrive.
+
+    Counts only, in the user's scope, with the rates already formatted as the
+    page formats them; ``Cache-Control: no-store`` so no proxy serves old counts.
+    """
+    _, _key, rows, totals = _turnout(campaign_id)
+    rate = (totals["used"] / totals["issued"]) if totals["issued"] else None
+    body = {"issued": totals["issued"], "used": totals["used"], "rate": pct(rate, 0),
+            "rows": [{"key": f"{r['evaluation_id']}:{r['group']}", "issued": r["issued"], "used": r["used"],
+                      "rate": pct(r["rate"], 0)} for r in rows]}
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Questionnaires: catalog copies, the editor and its checks."""

@@ -1,0 +1,165 @@
+"""Organiser pages: campaigns, the overview dashboard, unit pages, make-up, print reports.
+
+Views stay thin: they parse the request, check permissions and hand over to
+:mod:`evaluation.results.dashboards` and :mod:`evaluation.results.makeup`.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from extensions import db
+from ids import db_id
+from models import Campaign, Evaluation, Role
+from surveys import box
+
+from evaluation import bp
+from evaluation.results.dashboards import campaign_overview, unit_detail
+from evaluation.results.makeup import decide_makeup
+from evaluation.results.overview_cache import BODY_MARK, cached_body, splice
+from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
+from evaluation.results.frames import campaign_keys
+from evaluation.services import ServiceError, campaigns, evaluation_rows
+
+KEY_TITLES = {"satisfaction": _l("满意度测评"), "meeting": _l("民主生活会质量民主测评"),
+              "report_review": _l("群众评议分析检查报告")}
+#: Status labels of an evaluation, by ``EvaluationStatus`` value.
+STATUS_LABELS = {"draft": _l("草稿"), "open": _l("进行中"), "closed": _l("已结束")}
+
+
+@bp.app_context_processor
+def _titles():
+    return {"KEY_TITLES": KEY_TITLES, "STATUS_LABELS": STATUS_LABELS, "Role": Role, "reason_of": reason_of}
+
+
+def reason_of(row) -> str:
+    """The make-up reason of a unit result or results document in the reader's language.
+
+    analysis/ writes each reason in both languages (``reason_zh`` or ``reason``, and
+    ``reason_en``); an English page shows the English one.
+    """
+    if str(get_locale()) == "en" and row.get("reason_en"):
+        return row["reason_en"]
+    return row.get("reason_zh", row.get("reason")) or ""
+
+
+@bp.app_template_filter("pct")
+def pct(value, digits: int = 1) -> str:
+    """0.8532 → '85.3%'; missing or undefined rates → '—'."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if number != number:  # NaN: the rate is undefined (no valid votes)
+        return "—"
+    return f"{number * 100:.{digits}f}%"
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    item = db.session.get(Campaign, campaign_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _evaluation_or_404(evaluation_id: int) -> Evaluation:
+    item = db.session.get(Evaluation, evaluation_id)
+    if item is None or not can_see_unit(current_user, item.unit_id):
+        abort(404)
+    return item
+
+
+@bp.route("/")
+@role_required(*ALL_ROLES)
+def home():
+    """The list of campaigns."""
+    return render_template("evaluation/home.html", campaigns=campaigns())
+
+
+def _overview_context(campaign_id: int, memo: bool = True) -> dict:
+    """Parse the overview's filters (bad values fall back to "all") and compute it.
+
+    The page takes its rendered body from the memo (:mod:`evaluation.results.overview_cache`);
+    the print report, opened rarely, computes the overview in full (with its DataFrames).
+    """
+    campaign = _campaign_or_404(campaign_id)
+    committee_id = request.args.get("committee", type=db_id)
+    group_id = request.args.get("group", type=db_id)
+    visible = visible_unit_ids(current_user)
+    requested = request.args.get("questionnaire")
+    context = {"campaign": campaign, "committee_id": committee_id, "group_id": group_id}
+    if memo:
+        # The keys come with the memo's version query (one round trip fewer).
+        context["keys"], context["key"], context["body"] = cached_body(
+            campaign_id, requested, committee_id, group_id, visible, role=current_user.role.value)
+        return context
+    keys = context["keys"] = campaign_keys(campaign_id)
+    key = context["key"] = requested if requested in keys else (keys[0] if keys else None)
+    if key is not None:
+        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id, visible)
+    return context
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@role_required(*ALL_ROLES)
+def campaign(campaign_id: int):
+    """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
+    context = _overview_context(campaign_id)
+    body = context.pop("body")
+    if body is None:
+        return render_template("evaluation/overview.html", body=None, **context)
+    page = render_template("evaluation/overview.html", body=BODY_MARK, **context)
+    return current_app.response_class(splice(page, body), mimetype="text/html")
+
+
+@bp.route("/campaigns/<int:campaign_id>/report")
+@role_required(*ALL_ROLES)
+def campaign_report(campaign_id: int):
+    """Printable campaign report (A4, print stylesheet)."""
+    return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id, memo=False))
+
+
+@bp.route("/campaigns/<int:campaign_id>/evaluations")
+@role_required(*ALL_ROLES)
+def evaluations(campaign_id: int):
+    """Every evaluation of a campaign with status, codes issued and ballots received."""
+    item = _campaign_or_404(campaign_id)
+    visible = visible_unit_ids(current_user)
+    rows = [r for r in evaluation_rows(campaign_id) if visible is None or r["unit_id"] in visible]
+    totals = {"ballots": sum(r["ballots"] for r in rows), "codes": sum(r["codes"] for r in rows)}
+    return render_template("evaluation/campaign.html", campaign=item, rows=rows, totals=totals)
+
+
+@bp.route("/evaluations/<int:evaluation_id>")
+@role_required(*ALL_ROLES)
+def evaluation(evaluation_id: int):
+    """Unit page: per-item rates with intervals, option shares by group, comments, rounds."""
+    item = _evaluation_or_404(evaluation_id)
+    detail = unit_detail(item, for_liaison=current_user.role is Role.LIAISON)
+    sealed = box.sealed_counts([item.id]).get(item.id, 0)
+    return render_template("evaluation/unit.html", evaluation=item, sealed=sealed,
+                           batch=box.batch_size(item.min_ballots), **detail)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/report")
+@role_required(*ALL_ROLES)
+def evaluation_report(evaluation_id: int):
+    """Printable unit report."""
+    item = _evaluation_or_404(evaluation_id)
+    detail = unit_detail(item, for_liaison=current_user.role is Role.LIAISON)
+    return render_template("evaluation/unit_report.html", evaluation=item, **detail)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/makeup", methods=["POST"])
+@role_required(Role.ORGANISER)
+def makeup(evaluation_id: int):
+    """Record the make-up decision and open the second round."""
+    _evaluation_or_404(evaluation_id)
+    try:
+        decision = decide_makeup(evaluation_id, current_user.id)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("evaluation.evaluation", evaluation_id=evaluation_id))
+    flash(_("已决定补课,并开启第二轮测评。"), "info")
+    return redirect(url_for("evaluation.evaluation", evaluation_id=decision.followup_id))

@@ -1,0 +1,1 @@
+"""Campaign work: learning tests, suggestions, report review, rectification, stages and look-backs."""

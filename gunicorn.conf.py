@@ -3,14 +3,17 @@
 Every value can be overridden from the environment, so one file serves a
 laptop and each of several app servers behind a load balancer.
 """
-import multiprocessing
 import os
 
-bind = os.environ.get("CEPING_BIND", "0.0.0.0:8000")
-# Sync workers: each request is short (a form, a ballot, a dashboard query) and
-# holds at most one database connection, which keeps the pool arithmetic simple.
-workers = int(os.environ.get("CEPING_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# Loopback unless told otherwise: the public reaches the app through a reverse proxy (docs/deploy.md).
+bind = os.environ.get("CEPING_BIND", "127.0.0.1:8000")
+# Each request is short (a form, a ballot, a dashboard query) and holds at most one database
+# connection: a process needs one per thread, within SQLAlchemy's default pool (5 + 10 overflow).
+# One process with threads by default: the rate-limit counters live in that process's memory, so
+# they are exact without Redis; more processes (several servers) share them through REDIS_URL.
+workers = int(os.environ.get("CEPING_WORKERS", 1))
+threads = int(os.environ.get("CEPING_THREADS", 8))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("CEPING_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5

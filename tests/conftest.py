@@ -28,12 +28,41 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = TestConfig.SECRET_KEY
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist on PostgreSQL: this worker's own database beside ``url`` (created if missing).
+
+    Every test empties its database afterwards, so two workers cannot share one. The
+    name is the configured one plus the worker id (``test_gw0``); the suite empties
+    these too, exactly as it empties the configured database.
+    """
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    mine = base.set(database=name).render_as_string(hide_password=False)
+    # Apps the tests create without a URL take TestConfig's: point it at this worker's database too.
+    TestConfig.SQLALCHEMY_DATABASE_URI = mine
+    os.environ["TEST_DATABASE_URL"] = mine
+    return mine
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """The URL all tests share: PostgreSQL when configured, else a fresh SQLite file."""
     url = TestConfig.SQLALCHEMY_DATABASE_URI
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = _worker_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.drop_all()

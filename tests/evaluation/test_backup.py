@@ -6,6 +6,7 @@ import subprocess
 import uuid
 
 import pytest
+from conftest import _unavailable
 from results_data import seed_results
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -39,7 +40,7 @@ def test_backup_restores_identical_results(app, runner, campaign, database_url, 
     # PostgreSQL: the command prints the recipe; follow it for real when the tools exist.
     assert result.stdout.startswith("pg_dump ") and "pg_restore" in result.stdout
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip("pg_dump/pg_restore not installed: recipe printed, round trip not run")
+        _unavailable("pg_dump/pg_restore not installed: recipe printed, round trip not run")
     url = make_url(database_url)
     conn = ["-h", url.host or "localhost", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     dump = tmp_path / "db.dump"

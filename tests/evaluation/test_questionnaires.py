@@ -210,14 +210,27 @@ def test_an_edit_waits_for_an_opening_in_progress(app, organiser, campaign, data
         transaction = conn.begin()
         conn.execute(text("UPDATE evaluation SET status = 'open' WHERE id = :id"), {"id": evaluation_id})
         conn.execute(text("UPDATE questionnaire SET frozen = true WHERE id = :id"), {"id": qid})
-        timer = threading.Timer(1.0, transaction.commit)
-        timer.start()
-        started = time.monotonic()
-        response = organiser.post(f"{BASE}/{qid}/items/{item_id}", data={"text": "抢先修改", "kind": "text"})
-        waited = time.monotonic() - started
-        timer.join()
+        outcome: dict = {}
+        editing = threading.Thread(target=lambda: outcome.update(response=organiser.post(
+            f"{BASE}/{qid}/items/{item_id}", data={"text": "抢先修改", "kind": "text"})))
+        editing.start()
+        # Seen, not timed: the edit's backend shows up waiting for a lock while this transaction
+        # still holds the row; only then is the opening committed.
+        waiting = False
+        deadline = time.monotonic() + 30
+        with engine.connect() as watcher:
+            while not waiting and editing.is_alive() and time.monotonic() < deadline:
+                waiting = watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND pid <> :me"), {"me": conn.connection.dbapi_connection.info.backend_pid}
+                ).scalar() > 0
+                time.sleep(0.02)
+        transaction.commit()
+        editing.join(timeout=30)
     engine.dispose()
-    assert response.status_code == 409 and waited >= 0.8
+    assert waiting, "the edit did not wait for the row the opening holds"
+    response = outcome["response"]
+    assert response.status_code == 409
     after = snapshot(app)
     assert after[1:] == before[1:] and [q[5] for q in after[0] if q[0] == qid] == [True]
 

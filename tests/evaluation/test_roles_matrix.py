@@ -45,8 +45,30 @@ def world(app, campaign):
                "batch_id": batch[ids["a"]], "group_id": campaign["groups"]["党员"],
                "questionnaire_id": evaluation.questionnaire_id, "item_id": item.id, "scale_id": item.scale_id,
                "user_id": viewer_id, "code": ids["codes"][0], "token": "0" * 22}
+        own.update(_work_ids(evaluation, ids, viewer_id))
     other = {"evaluation_id": ids["b"], "unit_id": ids["unit_b"], "batch_id": batch[ids["b"]]}
     return {**ids, "own": own, "other": other}
+
+
+def _work_ids(evaluation, ids: dict, user_id: int) -> dict:
+    """Real rows for the remaining URL parameters: a stage and step, a report, a suggestion, a paper entry."""
+    from evaluation.codes import paper
+    from evaluation.services import issue_codes
+    from evaluation.work import lookback, reports, stages, suggestions
+    from models import Campaign, PaperEntry, Unit, User
+
+    organiser = db.session.scalar(select(User).where(User.role == Role.ORGANISER).limit(1))
+    plan = stages.create_standard_plan(db.session.get(Campaign, ids["campaign"]), organiser)
+    report = reports.submit(ids["unit_a"], "分析检查报告", organiser)
+    suggestion = suggestions.submit(db.session.get(Unit, ids["unit_a"]), next(iter(suggestions.CATEGORIES)), "建议")
+    item = next(i for i in evaluation.questionnaire.items if i.scale_id)
+    code = issue_codes(evaluation.id, "党员", 1)[0]
+    evaluation.paper_double_entry = True  # the first of two entries waits for the second: a paper entry row
+    paper.enter(evaluation, code, [(item.id, 0, item.scale.options[0].id, None)], organiser)
+    db.session.commit()
+    return {"stage_id": plan[0].id, "step_id": plan[0].steps[0].id, "report_id": report.id,
+            "suggestion_id": suggestion.id, "kind": next(iter(lookback.LOOKBACKS)),
+            "entry_id": db.session.scalar(select(PaperEntry.id).limit(1)), "filename": "css/ceping.css"}
 
 
 def rules(app):
@@ -59,12 +81,15 @@ def rules(app):
 
 
 def url_for_rule(rule, values: dict) -> str:
-    """The rule's path with every argument filled: known names from ``values``, else a harmless guess."""
-    filled = {}
-    for name in rule.arguments:
-        integer = type(rule._converters[name]).__name__ == "IntegerConverter"
-        filled[name] = values.get(name, 999999 if integer else "x" * 22)
-    return rule.build(filled, append_unknown=False)[1]
+    """The rule's path with every argument filled from ``values``: real, seeded ids only.
+
+    A guessed id would only test "not found"; a route whose argument is not seeded
+    fails here, so the fixture learns to seed it.
+    """
+    missing = [name for name in rule.arguments if name not in values]
+    if missing:
+        pytest.fail(f"{rule.rule}: no seeded value for {missing}: add it to the world fixture")
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
 
 
 def is_admin(rule) -> bool:

@@ -1,6 +1,6 @@
 """Flat tables from results documents, for the CSV and XLSX exports.
 
-A results document (``evaluation.results.frames.campaign_document`` / ``evaluation_document``)
+A results document (``evaluation.results.documents.campaign_document`` / ``evaluation_document``)
 is nested: units → items → rater groups. Spreadsheets want flat rows, so this module
 flattens it into one table per level. Column names are the JSON field names, so a
 figure in the CSV can be checked against the API by name; the XLSX adds a label in

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (
-    Ballot, BallotCode, Campaign, CodeBatch, CodeStatus, Evaluation, EvaluationStatus, Questionnaire,
+    BallotCode, Campaign, CodeBatch, CodeStatus, Evaluation, EvaluationStatus, Questionnaire,
     RaterGroup, Role, Unit, User, utcnow,
 )
 from surveys.catalog import latest

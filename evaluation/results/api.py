@@ -5,7 +5,7 @@ USERNAME``). A token carries its account's role and scope, and the API only read
 organisers and viewers read every result; a liaison reads only the evaluations of
 units in their subtree (any other is a 404, as if it did not exist), campaign results
 narrowed to those units, and no per-item figures of a unit that is not judged
-(rule 6). Responses are the exact text of :func:`evaluation.results.frames.results_json`,
+(rule 6). Responses are the exact text of :func:`evaluation.results.documents.results_json`,
 the same as the ``results`` CLI command prints. Errors are JSON too:
 ``{"error": "中文 / English", "status": code}``.
 """
@@ -21,7 +21,7 @@ from ids import get_by_id
 from models import Evaluation, Role
 
 from evaluation.accounts.permissions import can_see_unit, visible_unit_ids
-from evaluation.results.frames import ResultsNotFound, campaign_document, evaluation_document, results_json
+from evaluation.results.documents import ResultsNotFound, campaign_document, evaluation_document, results_json
 from evaluation.accounts.tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -1,7 +1,7 @@
 """CLI for API tokens and results: ``flask --app app tokens …`` and ``flask --app app results …``.
 
 ``results`` prints exactly what the API returns (``--format json``, the same
-:func:`evaluation.results.frames.results_json` text) or exactly the bytes of the
+:func:`evaluation.results.documents.results_json` text) or exactly the bytes of the
 ``results.csv`` download (``--format csv``), so scripts can use whichever is handy.
 Human messages go to stderr; stdout carries only the token or the results.
 """
@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from analysis.tables import results_csv_chunks
 
-from evaluation.results.frames import ResultsNotFound, campaign_document, evaluation_document, results_json
+from evaluation.results.documents import ResultsNotFound, campaign_document, evaluation_document, results_json
 from evaluation.services import ServiceError
 from evaluation.accounts.tokens import create_token, revoke_tokens
 

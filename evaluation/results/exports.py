@@ -31,7 +31,7 @@ from extensions import db
 from models import Answer, Ballot, BallotTally, Campaign, Evaluation, Item, Option, Questionnaire, RaterGroup, Role, Unit
 
 from evaluation.accounts.permissions import role_required
-from evaluation.results.frames import ResultsNotFound, campaign_document, evaluation_document
+from evaluation.results.documents import ResultsNotFound, campaign_document, evaluation_document
 from evaluation.services import N_
 
 bp = Blueprint("exports", __name__, url_prefix="/admin")

@@ -16,7 +16,7 @@ from extensions import db
 
 
 def _campaign_json(url: str, campaign_id: int) -> str:
-    from evaluation.results.frames import campaign_document, results_json
+    from evaluation.results.documents import campaign_document, results_json
 
     other = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with other.app_context():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, limiter
 
@@ -58,9 +59,15 @@ def ballot():
         return render_template("surveys/index.html", form=CodeEntryForm(), from_link=True)
     if guard.blocked():
         abort(429)
+    stale: CSRFError | None = None
     if BALLOT_MARK in request.form:
         if current_app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()  # the ballot form's token, exactly as for every other form that changes data
+            try:
+                csrf.protect()  # the ballot form's token, exactly as for every other form that changes data
+            except CSRFError as error:
+                # Most often a page left open too long: nothing is stored, but for a code that can
+                # still vote the answers come back on a fresh form instead of being lost.
+                stale = error
     else:
         entry = CodeEntryForm(formdata=request.form)  # a form body only, never JSON
         if entry.validate() and normalise_code(entry.code.data) is None:
@@ -72,6 +79,8 @@ def ballot():
     if found.state in (CodeState.MALFORMED, CodeState.UNKNOWN):
         guard.record_failure()
     if found.state is not CodeState.READY:
+        if stale:
+            raise stale  # the refusal every other form gives an expired or foreign token
         return _code_problem(found.state)
     row = found.code
     evaluation = row.evaluation
@@ -92,7 +101,10 @@ def ballot():
     problem = unexpected_fields(request.form, items)
     if problem:
         return render_template("errors/error.html", code=400, title=_("无法提交"), message=problem), 400
+    if stale:
+        return render_template("surveys/ballot.html", stale=True, **context), 400  # nothing stored
     if not form.validate():
+        _focus_first_error(form)
         return render_template("surveys/ballot.html", **context), 400
     result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items),
                            evaluation.questionnaire_id)
@@ -102,6 +114,14 @@ def ballot():
         return render_template("errors/error.html", code=503, title=_("系统繁忙"),
                                message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
     return _code_problem(code_state_after_reject(row.code_hash))
+
+
+def _focus_first_error(form) -> None:
+    """Put ``autofocus`` on the first item with an error, so the page opens at it (no script needed)."""
+    for field in form:
+        if field.errors and field.name != "csrf_token":
+            field.render_kw = {**(field.render_kw or {}), "autofocus": True}
+            return
 
 
 @bp.route("/thanks")

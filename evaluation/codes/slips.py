@@ -11,6 +11,7 @@ import base64
 import csv
 import io
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Optional, Sequence
 
 import segno
@@ -221,3 +222,12 @@ def void(batch_id: int, user=None) -> int:
                        .execution_options(synchronize_session=False))
     audit.record("codes_void", f"batch:{batch_id}", evaluation_id=batch.evaluation_id, unused_voided=n_unused)
     return void_batch(batch_id)  # commits the update, the deletions and the audit entry together
+
+
+def slip_pages(codes: list, per_page: int) -> list[list]:
+    """The slips cut into printed sheets of ``per_page``, a new sheet for each unit (codes arrive unit by unit)."""
+    pages: list[list] = []
+    for _unit, slips in groupby(codes, key=lambda c: c.unit):
+        slips = list(slips)
+        pages += [slips[i:i + per_page] for i in range(0, len(slips), per_page)]
+    return pages

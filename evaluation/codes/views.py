@@ -10,7 +10,8 @@ stops a reload of that response from issuing a second set.
 from __future__ import annotations
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
+from markupsafe import Markup
 from flask_login import current_user
 
 from extensions import db
@@ -23,8 +24,8 @@ from evaluation.accounts.permissions import role_required, visible_unit_ids
 from evaluation.results.views import pct
 from evaluation.services import ServiceError
 from evaluation.codes.slips import (
-    CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, csv_data_uri, csv_text, issue, qr_svg, targets_for,
-    turnout_rows, void,
+    CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, csv_data_uri, csv_text, issue, qr_svg, slip_pages,
+    targets_for, turnout_rows, void,
 )
 
 _USED_NONCES = "issued_nonces"
@@ -56,9 +57,11 @@ def issued_response(result: Issue, output: str, back: str) -> Response:
         response = Response(csv_text(result.codes), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return _no_store(response)
-    html = render_template("manage/slips.html", codes=result.codes, per_page=SLIPS_PER_PAGE, qr=qr_svg,
-                           csv_uri=csv_data_uri(result.codes), csv_name=f"{name}.csv", back=back,
-                           index_url=url_for("surveys.index", _external=True))
+    with force_locale("zh"):  # slips are read by raters: always in the campaign's language
+        sheets = render_template("manage/_slip_sheets.html", pages=slip_pages(result.codes, SLIPS_PER_PAGE),
+                                 qr=qr_svg, index_url=url_for("surveys.index", _external=True))
+    html = render_template("manage/slips.html", codes=result.codes, per_page=SLIPS_PER_PAGE, sheets=Markup(sheets),
+                           csv_uri=csv_data_uri(result.codes), csv_name=f"{name}.csv", back=back)
     return _no_store(make_response(html))
 
 

@@ -300,3 +300,25 @@ def test_audit_entries_never_hold_a_code(app, client, org):
         hashes = set(db.session.scalars(select(BallotCode.code_hash)))
     assert not any(c.replace("-", "") in details or c in details for c in codes)
     assert not any(h in details for h in hashes)
+
+
+def test_bulk_slips_print_one_unit_per_sheet_in_chinese_whatever_the_interface(app, client, org):
+    """Slips go to raters: Chinese on paper with the organiser's interface in English, no sheet mixing units."""
+    from evaluation.services import create_evaluation
+
+    with app.app_context():
+        create_evaluation(org["units"][1], "satisfaction", ["党员", "群众代表"])
+    client.get("/lang/en")
+    groups = [org["groups"]["党员"], org["groups"]["群众代表"], org["groups"]["服务对象"]]
+    html = client.post(f"/admin/campaigns/{org['campaign']}/codes",
+                       data={"questionnaire": "satisfaction", "scope": f"c{org['committee']}",
+                             "groups": groups, "count": 2, "output": "slips"}).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Print slips" in html  # the interface stays English
+    sheets = html.split('<section class="slip-sheet"')[1:]
+    # unit 1: 3 groups × 2 = 6 slips, unit 2: 2 × 2 = 4: two sheets, not one sheet of ten
+    units = [set(re.findall(r'<p class="slip-unit">([^<]+)</p>', sheet)) for sheet in sheets]
+    assert [len(CODE.findall(sheet)) for sheet in sheets] == [6, 4] and all(len(u) == 1 for u in units)
+    assert units[0] != units[1]
+    for sheet in sheets:
+        assert "测评主体:" in sheet and "每码限用一次,无记名" in sheet
+        assert "Rater group" not in sheet and "one use" not in sheet.lower()

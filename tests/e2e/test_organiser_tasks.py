@@ -110,3 +110,28 @@ def test_turnout_counts_update_in_place_as_a_ballot_arrives(seeded, server, new_
     assert organiser.locator("[data-total=used]").inner_text().replace(",", "") == str(total_before + 1)
     assert "最近一次" in live.inner_text()
     shot(organiser, "turnout-updated")
+
+
+def test_voiding_a_batch_asks_once_and_a_no_changes_nothing(seeded, server, new_page, shot):
+    ids = seeded
+    page = new_page(**LAPTOP)
+    login(page, server, ids["organiser"], PASSWORD)
+    page.goto(f"{server}/admin/evaluations/{ids['evaluations']['祝屋巷社区']}/codes")
+    void = page.locator("form[data-confirm] button", has_text="作废未使用的").first
+    row = void.locator("xpath=ancestor::tr")
+    before = row.inner_text()
+    posts, asked = [], []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    void.click()
+    page.wait_for_timeout(300)
+    assert asked and re.search(r"作废第 \d+ 批中 \d+ 个未使用的测评码", asked[0]), asked
+    assert posts == [] and row.inner_text() == before  # "no": nothing sent, nothing changed
+
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    void.click()
+    page.wait_for_load_state()
+    assert len(asked) == 2 and len(posts) == 1
+    shot(page, "batch-voided")
+    assert "已作废" in page.locator("table").first.inner_text()

@@ -19,7 +19,7 @@ from models import Evaluation
 from tests.evaluation.manage_data import login, make_user
 from questionnaire_data import BASE as QUESTIONNAIRES, copy, ids, latest_id, quiz  # noqa: F401
 from units_data import EN, as_csv, upload
-from tests.i18n_check import english, follow
+from tests.i18n_check import chinese_left, english, follow
 
 # A unit sheet with one good row and one row wrong in three ways (kind, members, parent).
 SHEET_NAMES = ("新单位", "坏单位")
@@ -109,10 +109,17 @@ def test_codes_slips_and_turnout_in_english(app, client, org):
         "groups": [], "count": "many", "nonce": nonce}), 400)
     assert "Enter a whole number." in html and "Choose at least one rater group." in html
 
-    slips = english(app, client.post(f"/admin/evaluations/{evaluation}/codes", data={
-        "groups": [group], "count": "3", "output": "slips", "nonce": nonce}))
-    assert "3 slips issued" in slips and "Rater group: 党员" in slips and "Each code works once" in slips
-    assert 'aria-label="Page 1"' in slips and "<title>QR code</title>" in slips
+    response = client.post(f"/admin/evaluations/{evaluation}/codes", data={
+        "groups": [group], "count": "3", "output": "slips", "nonce": nonce})
+    raw = response.get_data(as_text=True)
+    # the page around the slips is English; the printed sheets are Chinese, for the raters (lang="zh-CN")
+    head, sheets = raw.split('<section class="slip-sheet"', 1)
+    sheets = sheets.split("</main>")[0]
+    with app.app_context():
+        assert chinese_left(head.split("<main", 1)[1], ()) == []
+    assert response.status_code == 200 and '<html lang="en">' in raw and "3 slips issued" in head
+    assert 'lang="zh-CN" aria-label="第 1 页"' in sheets and "测评主体:党员" in sheets and "每码限用一次" in sheets
+    assert "Rater group" not in sheets and "<title>二维码</title>" in sheets
     html = english(app, client.post(f"/admin/evaluations/{evaluation}/codes", data={
         "groups": [group], "count": "3", "output": "slips", "nonce": nonce}), 409)
     assert "These codes were already issued" in html

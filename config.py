@@ -57,8 +57,8 @@ class Config:
     TEXT_ANSWER_MAX = int(os.environ.get("CEPING_TEXT_MAX", 2000))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
-    # Memoised overview pages (evaluation/results/overview_cache.py), keyed by an exact version of
-    # their data: shared in Redis when there is one, else a few entries per process.
+    # The cached overview (evaluation/results/overview_cache.py), keyed by the campaign's data
+    # version: shared in Redis when there is one, else a few entries per process.
     CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
     CACHE_REDIS_URL = REDIS_URL
     CACHE_KEY_PREFIX = "ceping:cache:"

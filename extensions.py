@@ -38,5 +38,5 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 babel = Babel()
-# The overview's memo (evaluation/results/overview_cache.py): Redis when REDIS_URL is set, else per process.
+# The overview's cache (evaluation/results/overview_cache.py): Redis when REDIS_URL is set, else per process.
 cache = Cache()

@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     false,
 )
+from sqlalchemy import select, update
 from sqlalchemy import text as sql_text  # models have columns named ``text``
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -100,10 +101,27 @@ class Campaign(db.Model):
     starts_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     ends_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Moves with every change the campaign's figures may show (bump_data_version); the overview's cache key.
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     units: Mapped[list[Unit]] = relationship(back_populates="campaign", order_by="Unit.id")
     rater_groups: Mapped[list[RaterGroup]] = relationship(back_populates="campaign", order_by="RaterGroup.id")
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="campaign", order_by="Evaluation.id")
+
+
+def bump_data_version(session, evaluation_ids=None) -> None:
+    """Move the data version of the campaigns of these evaluations (every campaign if None).
+
+    Run in the transaction that makes the change, so the two commit or roll back
+    together: whoever reads the new version reads the new data. Called by the
+    ballot box when it counts (surveys/box.py), by a tally rebuild, and for every
+    organiser decision by the audit log (evaluation/accounts/audit.py).
+    """
+    statement = update(Campaign).values(data_version=Campaign.data_version + 1)
+    if evaluation_ids is not None:
+        statement = statement.where(Campaign.id.in_(
+            select(Evaluation.campaign_id).where(Evaluation.id.in_([int(e) for e in evaluation_ids]))))
+    session.execute(statement.execution_options(synchronize_session=False))
 
 
 class Unit(db.Model):

@@ -3,7 +3,9 @@
 Every function takes plain DataFrames (built by one grouped SQL query elsewhere, or by
 hand in tests) and returns DataFrames; nothing here knows about Flask or the database.
 The numbered rules in docs/design.md, "The scoring contract", are implemented here and the
-comments cite them as (rule N).
+comments cite them as (rule N). Each step is one of pandas' own operations (groupby, merge,
+join, reindex) on a campaign's few thousand tally rows; bench/README.md, section 3, has what
+that costs at 1M ballots and where the time goes.
 
 Input frames (column names are the contract):
 
@@ -21,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import grouping
 from analysis.reasons import reason_texts
 
 #: z for a two-sided 95% interval, to the precision the tests pin.
@@ -77,36 +78,19 @@ def below_threshold(rate: pd.Series, threshold: pd.Series | float) -> pd.Series:
     return (rate < threshold - RATE_TOLERANCE).fillna(False).astype(bool)
 
 
-def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def _safe_ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     """num/den as float, NaN where den is 0 (no division warnings)."""
-    den_f = np.asarray(den, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den_f != 0, np.asarray(num, dtype=float) / den_f, np.nan)
+    den = den.astype(float)
+    return num.astype(float) / den.where(den != 0)
 
 
-def _group_tally(counts: pd.DataFrame) -> dict[str, np.ndarray]:
-    """group_rates() as a dict of column arrays, keys in sorted order (rules 1–2)."""
-    codes, found = pd.factorize(counts["polarity"], use_na_sentinel=False)
-    found = list(found)
-    unknown_polarities = set(found) - set(POLARITIES)
-    if unknown_polarities:
-        raise ValueError(f"unexpected polarity values: {sorted(unknown_polarities)}")
-    keys, keep = grouping.int_keys(counts, GROUP_KEYS)
-    n = counts["n"].to_numpy()
-    if keep is not None:
-        codes, n = codes[keep], n[keep]
-    order = grouping.sort_order(keys)
-    if order is not None:
-        keys, codes, n = [k[order] for k in keys], codes[order], n[order]
-    starts = grouping.run_starts(keys)
-    out = {key: k[starts] for key, k in zip(GROUP_KEYS, keys)}
-    for polarity in POLARITIES:  # a polarity nobody chose matches no code (-2) and sums to 0
-        code = found.index(polarity) if polarity in found else -2
-        out[f"n_{polarity}"] = grouping.run_sums(np.where(codes == code, n, 0), starts).astype("int64")
-    out["n_valid"] = out["n_positive"] + out["n_negative"]
-    out["rate"] = _safe_ratio(out["n_positive"], out["n_valid"])
-    out["ci_low"], out["ci_high"] = wilson_interval(out["n_positive"], out["n_valid"])
-    return out
+def _evaluation_rules(evaluations: pd.DataFrame) -> pd.DataFrame:
+    """evaluation_id → threshold, min_ballots with the documented defaults filled in."""
+    return pd.DataFrame({
+        "evaluation_id": evaluations["evaluation_id"],
+        "threshold": evaluations["threshold"].astype(float).fillna(DEFAULT_THRESHOLD),
+        "min_ballots": evaluations["min_ballots"].fillna(DEFAULT_MIN_BALLOTS).astype("int64"),
+    })
 
 
 def group_rates(counts: pd.DataFrame) -> pd.DataFrame:
@@ -116,15 +100,20 @@ def group_rates(counts: pd.DataFrame) -> pd.DataFrame:
     n_valid (= positive + negative), rate (n_positive / n_valid, NaN when n_valid is 0)
     and the Wilson interval ci_low, ci_high.
     """
-    return pd.DataFrame(_group_tally(counts))
-
-
-def _evaluation_rules(evaluations: pd.DataFrame) -> pd.DataFrame:
-    """evaluation_id → threshold, min_ballots with the documented defaults filled in."""
-    rules = evaluations[["evaluation_id", "threshold", "min_ballots"]].copy()
-    rules["threshold"] = rules["threshold"].astype(float).fillna(DEFAULT_THRESHOLD)
-    rules["min_ballots"] = rules["min_ballots"].fillna(DEFAULT_MIN_BALLOTS).astype("int64")
-    return rules
+    polarity = pd.Categorical(counts["polarity"])  # load_frames() hands it over categorical already
+    if polarity.isna().any() or not set(polarity.categories) <= set(POLARITIES):
+        unknown_polarities = set(counts["polarity"].unique()) - set(POLARITIES)
+        raise ValueError(f"unexpected polarity values: {sorted(unknown_polarities)}")
+    polarity = polarity.set_categories(POLARITIES)
+    # The counts spread into one column per polarity (zeros elsewhere), summed per key:
+    # a polarity nobody chose still gets its column.
+    spread = counts[GROUP_KEYS].assign(**{f"n_{p}": counts["n"].where(polarity == p, 0) for p in POLARITIES})
+    out = spread.groupby(GROUP_KEYS, as_index=False).sum()
+    out = out.astype(dict.fromkeys([*GROUP_KEYS, "n_positive", "n_negative", "n_unknown"], "int64"))
+    out["n_valid"] = out["n_positive"] + out["n_negative"]
+    out["rate"] = _safe_ratio(out["n_positive"], out["n_valid"])
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_positive"], out["n_valid"])
+    return out
 
 
 def item_rates(counts: pd.DataFrame, groups: pd.DataFrame,
@@ -145,36 +134,24 @@ def item_rates(counts: pd.DataFrame, groups: pd.DataFrame,
     Columns: evaluation_id, unit_id, item_id, n_positive, n_negative, n_unknown, n_valid,
     weighted, rate, ci_low, ci_high, rated, threshold, unsatisfactory.
     """
-    tally = _group_tally(counts)
-    weight = np.asarray(grouping.take(groups, "group_id", tally["group_id"], ["weight"])["weight"], dtype=float)
+    per_group = group_rates(counts)
+    weight = per_group["group_id"].map(groups.set_index("group_id")["weight"]).astype(float)
     if (weight < 0).any():
         raise ValueError("rater group weights must not be negative")
-    # Rows are sorted by evaluation first: an evaluation is weighted if any of its rows has a weight.
-    eval_starts = grouping.run_starts([tally["evaluation_id"]])
-    eval_weighted = grouping.run_sums((~np.isnan(weight)).astype(np.int64), eval_starts) > 0
-    row_weighted = np.repeat(eval_weighted, grouping.run_lengths(eval_starts, len(weight)))
-    w = np.where(tally["n_valid"] > 0, np.nan_to_num(weight, nan=0.0), 0.0)
-    w_rate = w * np.nan_to_num(tally["rate"], nan=0.0)
-
-    starts = grouping.run_starts([tally[k] for k in ITEM_KEYS])
-    out = {key: tally[key][starts] for key in ITEM_KEYS}
-    for column in ("n_positive", "n_negative", "n_unknown", "n_valid"):
-        out[column] = grouping.run_sums(tally[column], starts)
-    # Floats summed as pandas summed these sorted rows (reduceat), to the last bit.
-    w_sum, w_rate_sum = grouping.run_sums(w, starts), grouping.run_sums(w_rate, starts)
-    out["weighted"] = row_weighted[starts]
+    w = weight.fillna(0.0).where(per_group["n_valid"] > 0, 0.0)
+    per_group = per_group.assign(w=w, w_rate=w * per_group["rate"].fillna(0.0), n_weights=weight.notna())
+    out = per_group.groupby(ITEM_KEYS, as_index=False)[
+        ["n_positive", "n_negative", "n_unknown", "n_valid", "w", "w_rate", "n_weights"]].sum()
+    # An evaluation is weighted if any group that answered in it has a weight.
+    out["weighted"] = out.groupby("evaluation_id")["n_weights"].transform("sum") > 0
     pooled = _safe_ratio(out["n_positive"], out["n_valid"])
-    out["rate"] = np.where(out["weighted"], _safe_ratio(w_rate_sum, w_sum), pooled)
+    out["rate"] = pooled.where(~out["weighted"], _safe_ratio(out["w_rate"], out["w"]))
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_positive"], out["n_valid"])
-    out["rated"] = ~np.isnan(out["rate"])
-    rules = _evaluation_rules(evaluations)
-    threshold = np.asarray(grouping.take(rules, "evaluation_id", out["evaluation_id"], ["threshold"])["threshold"],
-                           dtype=float)
-    out["threshold"] = np.where(np.isnan(threshold), DEFAULT_THRESHOLD, threshold)
-    out["unsatisfactory"] = out["rate"] < out["threshold"] - RATE_TOLERANCE  # NaN is never below
-    frame = pd.DataFrame(out)
-    grouping.empty_join_keys(frame, rules, ["evaluation_id"])
-    return frame
+    out["rated"] = out["rate"].notna()
+    out = out.merge(_evaluation_rules(evaluations)[["evaluation_id", "threshold"]], on="evaluation_id", how="left")
+    out["threshold"] = out["threshold"].fillna(DEFAULT_THRESHOLD)
+    out["unsatisfactory"] = below_threshold(out["rate"], out["threshold"])
+    return out.drop(columns=["w", "w_rate", "n_weights"])
 
 
 def ballot_totals(ballots: pd.DataFrame, evaluations: pd.DataFrame) -> pd.DataFrame:
@@ -183,20 +160,13 @@ def ballot_totals(ballots: pd.DataFrame, evaluations: pd.DataFrame) -> pd.DataFr
     Every evaluation appears, with 0 ballots if none were submitted.
     Columns: evaluation_id, unit_id, threshold, min_ballots, n_ballots, judged.
     """
-    totals: dict[tuple, int] = {}
-    present = ballots["n_ballots"].notna().to_numpy()  # as groupby's sum, which skips missing values
-    for e, u, n in zip(*(ballots[c].to_numpy()[present].tolist() for c in ("evaluation_id", "unit_id", "n_ballots"))):
-        totals[e, u] = totals.get((e, u), 0) + n
-    rules = _evaluation_rules(evaluations)
-    out = pd.DataFrame({"evaluation_id": evaluations["evaluation_id"].array,
-                        "unit_id": evaluations["unit_id"].array,
-                        "threshold": rules["threshold"].to_numpy(),
-                        "min_ballots": rules["min_ballots"].to_numpy()})
-    pairs = zip(out["evaluation_id"].tolist(), out["unit_id"].tolist())
-    out["n_ballots"] = np.array([totals.get(pair, 0) for pair in pairs], dtype=float).astype("int64")
+    totals = ballots.groupby(EVAL_KEYS)["n_ballots"].sum()
+    out = _evaluation_rules(evaluations)
+    out.insert(1, "unit_id", evaluations["unit_id"])
+    out["n_ballots"] = totals.reindex(pd.MultiIndex.from_frame(out[EVAL_KEYS]), fill_value=0).to_numpy()
+    out["n_ballots"] = out["n_ballots"].astype("int64")
     out["judged"] = out["n_ballots"] >= out["min_ballots"]
-    grouping.empty_join_keys(out, ballots, EVAL_KEYS)
-    return out
+    return out.reset_index(drop=True)
 
 
 def item_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.DataFrame,
@@ -208,22 +178,14 @@ def item_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.Da
     callers showing results to liaisons must keep only rows with ``judged`` True (rule 6:
     small groups would expose individual raters).
     """
-    out = item_rates(counts, groups, evaluations)
-    totals = ballot_totals(ballots, evaluations)
-    judged = grouping.pair_lookup((totals["evaluation_id"], totals["unit_id"]), totals["judged"].tolist(),
-                                  (out["evaluation_id"], out["unit_id"]), missing=False)
-    out["judged"] = np.array(judged, dtype=bool)
-    for column, values in grouping.take(items, "item_id", out["item_id"], ["text", "position"]).items():
-        out[column] = values
-    out["unit"] = grouping.take(units, "unit_id", out["unit_id"], ["unit"])["unit"]
+    judged = ballot_totals(ballots, evaluations).set_index(EVAL_KEYS)["judged"]
+    out = (item_rates(counts, groups, evaluations)
+           .join(judged, on=EVAL_KEYS)
+           .join(items.set_index("item_id")[["text", "position"]], on="item_id")
+           .join(units.set_index("unit_id")["unit"], on="unit_id"))
+    out["judged"] = out["judged"].fillna(False).astype(bool)
     out["position"] = out["position"].astype("Int64")  # stays integer if an item is missing
-    for right, keys in ((totals, EVAL_KEYS), (items, ["item_id"]), (units, ["unit_id"])):
-        grouping.empty_join_keys(out, right, keys)
-    position = out["position"].array
-    # Sorted like sort_values([*EVAL_KEYS, "position", "item_id"]): a missing position last.
-    order = np.lexsort((out["item_id"].to_numpy(), position.to_numpy(dtype="int64", na_value=0),
-                        position.isna(), out["unit_id"].to_numpy(), out["evaluation_id"].to_numpy()))
-    return out.take(order).reset_index(drop=True)
+    return out.sort_values([*EVAL_KEYS, "position", "item_id"], ignore_index=True)
 
 
 def unit_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.DataFrame,
@@ -245,30 +207,15 @@ def unit_results(counts: pd.DataFrame, ballots: pd.DataFrame, evaluations: pd.Da
     """
     if per_item is None:
         per_item = item_results(counts, ballots, evaluations, groups, items, units)
-    keys, keep = grouping.int_keys(per_item, EVAL_KEYS)
-    order = grouping.sort_order(keys)
-    was_sorted = order is None and keep is None
-    rows = np.arange(len(per_item)) if keep is None else np.flatnonzero(keep)
-    if order is not None:
-        keys, rows = [k[order] for k in keys], rows[order]
-    starts = grouping.run_starts(keys)
-    per_unit = {
-        "n_rated_items": grouping.run_sums(per_item["rated"].to_numpy(dtype=np.int64)[rows], starts),
-        "n_unsatisfactory": grouping.run_sums(per_item["unsatisfactory"].to_numpy(dtype=np.int64)[rows], starts),
-        "overall_rate": grouping.run_means(per_item["rate"].to_numpy(dtype=float)[rows], starts, was_sorted),
-    }  # the mean skips NaN, i.e. unrated items
-    out = ballot_totals(ballots, evaluations)
-    found = np.array(grouping.pair_lookup((keys[0][starts], keys[1][starts]), list(range(len(starts))),
-                                          (out["evaluation_id"], out["unit_id"]), missing=-1), dtype=np.intp)
-    for column, values in grouping.take(units, "unit_id", out["unit_id"],
-                                        ["unit", "committee_id", "committee"]).items():
-        out[column] = values
-    # found is -1 for an evaluation without items: it picks the appended 0 / NaN
+    per_unit = (per_item.groupby(EVAL_KEYS)[["rated", "unsatisfactory", "rate"]]
+                .agg({"rated": "sum", "unsatisfactory": "sum", "rate": "mean"})  # mean skips NaN: unrated items
+                .rename(columns={"rated": "n_rated_items", "unsatisfactory": "n_unsatisfactory",
+                                 "rate": "overall_rate"}))
+    out = (ballot_totals(ballots, evaluations)
+           .join(per_unit, on=EVAL_KEYS)
+           .join(units.set_index("unit_id")[["unit", "committee_id", "committee"]], on="unit_id"))
     for column in ("n_rated_items", "n_unsatisfactory"):
-        out[column] = np.append(per_unit[column], 0)[found].astype("int64")
-    out["overall_rate"] = np.append(per_unit["overall_rate"], np.nan)[found]
-    for right, keys in ((per_item, EVAL_KEYS), (units, ["unit_id"])):
-        grouping.empty_join_keys(out, right, keys)
+        out[column] = out[column].fillna(0).astype("int64")
     # nullable: units outside any committee keep an integer id column, not float
     out["committee_id"] = out["committee_id"].astype("Int64")
     out["needs_makeup"] = out["judged"] & (2 * out["n_unsatisfactory"] > out["n_rated_items"])

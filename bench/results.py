@@ -10,8 +10,8 @@ Each ``--db`` holds a campaign made by ``bench.generate``. For each, in one run:
   ``analysis.item_results`` for the campaign (what the dashboard computes);
 - *overview()*: ``evaluation.results.dashboards.campaign_overview`` (adds turnout, the
   committee roll-up and the figures);
-- *memo hit*: ``evaluation.results.overview_cache.cached_overview`` once its memo holds
-  the page (reading the version key and the stored overview);
+- *cache hit*: ``evaluation.results.overview_cache.cached_overview`` once the cache holds
+  the overview (reading the campaign's data version and the stored overview);
 - *recount*: the same counts grouped from the stored answers by the database
   itself (``surveys.tallies.recount_query``) — what results would cost without
   the running tallies;
@@ -179,6 +179,40 @@ def measure(url: str, repeat: int) -> dict:
     return row
 
 
+def cache_compare(urls: list[str], repeat: int) -> None:
+    """The overview page in-process (Flask's test client, signed in), with the cache and without (NullCache).
+
+    With the cache every GET after the first reads the data version and the cached
+    overview and renders the page; without it every GET computes the overview.
+    """
+    from bench.common import BENCH_PASSWORD, BENCH_USER
+
+    print("| engine | ballots | overview page, cache hit (min–max) | overview page, no cache (min–max) "
+          "| no cache ÷ hit |")
+    print("|---|--:|--:|--:|--:|")
+    for url in urls:
+        row = {}
+        for name, cache_type in (("hit", "SimpleCache"), ("none", "NullCache")):
+            app = make_app(url, CACHE_TYPE=cache_type, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+            campaign_id = _campaign_id(app)
+            client = app.test_client()
+            assert client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD}).status_code == 302
+
+            def get():
+                assert client.get(f"/admin/campaigns/{campaign_id}").status_code == 200
+
+            row[name] = timed(get, repeat, warmup=2)
+            with app.app_context():
+                from extensions import db
+
+                ballots = int(db.session.scalar(db.text("SELECT coalesce(sum(n), 0) FROM ballot_tally")))
+                db.engine.dispose()
+        hit, none = row["hit"], row["none"]
+        print(f"| {engine_name(url)} | {ballots:,} | {fmt_ms(hit['median_ms'])} ({hit['min_ms']:.1f}–{hit['max_ms']:.1f}) "
+              f"| {fmt_ms(none['median_ms'])} ({none['min_ms']:.1f}–{none['max_ms']:.1f}) "
+              f"| {none['median_ms'] / hit['median_ms']:.0f} |", flush=True)
+
+
 def pages_only(urls: list[str], repeat: int) -> None:
     """The "Pages" table alone: each database's overview and trivial page, back to back."""
     print("| engine | ballots | overview page /admin/campaigns/<id> (min–max) | trivial page /thanks (min–max) "
@@ -205,7 +239,7 @@ def report(rows: list[dict]) -> None:
     print("Computation (in-process, median ms; CPU ms of this process in brackets)")
     print()
     print("| engine | ballots | answers | results: load_frames + unit/item_results | campaign_overview() "
-          "| cached_overview() (memo hit) "
+          "| cached_overview() (cache hit) "
           "| DB recount GROUP BY | DuckDB GROUP BY (in memory) | DuckDB on Parquet | results ÷ DuckDB (wall, CPU) |")
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
@@ -240,8 +274,14 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--pages-only", action="store_true",
                         help="only the overview and trivial pages through gunicorn (minutes faster)")
+    parser.add_argument("--cache-compare", action="store_true",
+                        help="only the overview page in-process, with the cache and without it")
     args = parser.parse_args(argv)
     print_facts("results at scale")
+    if args.cache_compare:
+        cache_compare(args.db, args.repeat)
+        print_facts("after the run")
+        return
     if args.pages_only:
         pages_only(args.db, args.repeat)
         print_facts("after the run")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import (
     BallotCode, Campaign, CodeBatch, CodeStatus, Evaluation, EvaluationStatus, Questionnaire,
-    RaterGroup, Role, Unit, User, utcnow,
+    RaterGroup, Role, Unit, User, bump_data_version, utcnow,
 )
 from surveys.catalog import latest
 from surveys.codes import generate_code, hash_code
@@ -87,6 +87,8 @@ def create_evaluation(unit_id: int, questionnaire_key: str, group_names: Optiona
     if open_now:
         open_evaluation(evaluation)
     try:
+        db.session.flush()
+        bump_data_version(db.session, [evaluation.id])  # a new row on the campaign's overview
         db.session.commit()
     except IntegrityError:
         # uq_evaluation_first_round: someone created it between our check and now.
@@ -129,6 +131,7 @@ def issue_codes(evaluation_id: int, group_name: str, count: int, user_id: Option
          "batch_id": batch.id, "status": CodeStatus.UNUSED}
         for h in codes
     ])
+    bump_data_version(db.session, [evaluation.id])  # codes issued: the overview's turnout
     db.session.commit()
     return list(codes.values())
 
@@ -143,6 +146,7 @@ def void_batch(batch_id: int) -> int:
         .values(status=CodeStatus.VOID).execution_options(synchronize_session=False)
     ).rowcount
     batch.voided_at = utcnow()
+    bump_data_version(db.session, [batch.evaluation_id])  # codes issued: the overview's turnout
     db.session.commit()
     return voided
 

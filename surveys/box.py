@@ -32,7 +32,9 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, select, text, update  # noqa: F401
 
 from extensions import db
-from models import Answer, AuditLog, Ballot, BallotTally, Evaluation, EvaluationStatus, SealedBallot, Tally, utcnow
+from models import (
+    Answer, AuditLog, Ballot, BallotTally, Evaluation, EvaluationStatus, SealedBallot, Tally, bump_data_version, utcnow,
+)
 
 from . import tallies
 from .seal import Damaged, unseal
@@ -168,6 +170,7 @@ def _store(evaluation_id: int, rater_group_id: int, batch: list) -> None:
     _insert_rows(conn, Answer, answers)
     tallies.add_ballots(conn, evaluation_id, rater_group_id, counted)
     conn.execute(delete(SealedBallot).where(SealedBallot.id.in_([b[0] for b in batch])))
+    bump_data_version(db.session, [evaluation_id])  # the campaign's figures move by this whole batch
 
 
 #: (table, rows) → its multi-row INSERT: a count's batch has k rows, so a few statements serve every count.

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from models import Answer, AuditLog, Ballot, BallotTally, Tally
+from models import Answer, AuditLog, Ballot, BallotTally, Tally, bump_data_version
 
 #: The audit action recorded by :func:`rebuild`.
 REBUILD_ACTION = "tallies_rebuild"
@@ -126,7 +126,8 @@ def rebuild(session: Session, evaluation_ids: Optional[Iterable[int]] = None) ->
             wipe = wipe.where(table.evaluation_id.in_(ids))
         session.execute(wipe.execution_options(synchronize_session=False))
         session.execute(insert(table).from_select(columns, truth))
-    # The only change of tallies outside a ballot's transaction: recorded in the same
-    # transaction, and read by evaluation/results/overview_cache.py as part of a page's version.
+    # The only change of tallies outside counting: recorded and, like a count, moving the
+    # campaigns' data version (the overview's cache key) in the same transaction.
     detail = json.dumps({"evaluations": "all" if ids is None else len(ids)})
     session.execute(insert(AuditLog).values(action=REBUILD_ACTION, target="tallies", username="system", detail=detail))
+    bump_data_version(session, ids)

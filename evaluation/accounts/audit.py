@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
-from models import AuditLog
+from models import AuditLog, bump_data_version
 
 # Actions and their labels for the audit page; rows store the key, the label is translated when shown.
 ACTIONS = {
@@ -58,6 +58,13 @@ ACTIONS = {
 }
 
 
+#: Actions that change nothing a campaign's figures show; every other action is an organiser
+#: decision that moves the data version of every campaign (an entry does not always name its
+#: campaign, and decisions are rare next to page views). A new action moves it unless listed here.
+ACCOUNT_ACTIONS = frozenset({"sign_in", "sign_in_failed", "sign_out", "password_change", "user_create",
+                             "user_edit", "token_create", "export"})
+
+
 def _printable(text: str) -> str:
     """Control characters replaced by U+FFFD: a target may quote what a stranger typed (a failed
     sign-in's username), and PostgreSQL refuses NUL in text."""
@@ -81,6 +88,8 @@ def record(action: str, target: str = "", user=None, **detail: Any) -> AuditLog:
                      username=getattr(user, "username", nobody),
                      detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "")
     db.session.add(entry)
+    if action not in ACCOUNT_ACTIONS:
+        bump_data_version(db.session)
     return entry
 
 

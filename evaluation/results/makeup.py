@@ -12,6 +12,7 @@ from extensions import db
 from models import Evaluation, EvaluationStatus, MakeUp
 from surveys import box
 
+from evaluation.accounts.audit import record
 from evaluation.results.frames import load_frames
 from evaluation.services import N_, ServiceError, open_evaluation, refusal
 
@@ -51,5 +52,7 @@ def decide_makeup(evaluation_id: int, user_id: Optional[int], open_now: bool = T
     decision = MakeUp(evaluation_id=evaluation.id, unit_id=evaluation.unit_id, reason=str(result["reason_zh"]),
                       decided_by=user_id, followup=followup)
     db.session.add(decision)
+    # An organiser decision: audited, which also moves the campaign's data version (overview cache).
+    record("makeup_decide", f"evaluation:{evaluation.id}", unit_id=evaluation.unit_id)
     db.session.commit()
     return decision

@@ -5,8 +5,10 @@ Views stay thin: they parse the request, check permissions and hand over to
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from extensions import db
@@ -17,7 +19,7 @@ from surveys import box
 from evaluation import bp
 from evaluation.results.dashboards import campaign_overview, unit_detail
 from evaluation.results.makeup import decide_makeup
-from evaluation.results.overview_cache import BODY_MARK, cached_body, splice
+from evaluation.results.overview_cache import overview_body
 from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
 from evaluation.results.frames import campaign_keys
 from evaluation.services import ServiceError, campaigns, evaluation_rows
@@ -80,7 +82,7 @@ def home():
 def _overview_context(campaign_id: int, memo: bool = True) -> dict:
     """Parse the overview's filters (bad values fall back to "all") and compute it.
 
-    The page takes its rendered body from the memo (:mod:`evaluation.results.overview_cache`);
+    The page renders its body from the cached overview (:mod:`evaluation.results.overview_cache`);
     the print report, opened rarely, computes the overview in full (with its DataFrames).
     """
     campaign = _campaign_or_404(campaign_id)
@@ -90,8 +92,7 @@ def _overview_context(campaign_id: int, memo: bool = True) -> dict:
     requested = request.args.get("questionnaire")
     context = {"campaign": campaign, "committee_id": committee_id, "group_id": group_id}
     if memo:
-        # The keys come with the memo's version query (one round trip fewer).
-        context["keys"], context["key"], context["body"] = cached_body(
+        context["keys"], context["key"], context["body"] = overview_body(
             campaign_id, requested, committee_id, group_id, visible, role=current_user.role.value)
         return context
     keys = context["keys"] = campaign_keys(campaign_id)
@@ -105,12 +106,7 @@ def _overview_context(campaign_id: int, memo: bool = True) -> dict:
 @role_required(*ALL_ROLES)
 def campaign(campaign_id: int):
     """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
-    context = _overview_context(campaign_id)
-    body = context.pop("body")
-    if body is None:
-        return render_template("evaluation/overview.html", body=None, **context)
-    page = render_template("evaluation/overview.html", body=BODY_MARK, **context)
-    return current_app.response_class(splice(page, body), mimetype="text/html")
+    return render_template("evaluation/overview.html", **_overview_context(campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/report")

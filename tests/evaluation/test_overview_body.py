@@ -1,8 +1,8 @@
-"""The overview page's stored body (evaluation/overview_cache.cached_body): shared, yet per viewer.
+"""The overview page's body (evaluation/overview_cache.overview_body): cached data, yet per viewer.
 
-The body below the tabs is rendered once per version and served to every viewer
-with the same key; these tests check what must still differ: each session's own
-CSRF token in the make-up forms, and the forms shown only to organisers.
+The overview's data is cached per data version and key, and the body below the tabs
+rendered from it for each request; these tests check what must differ per viewer: each
+session's own CSRF token in the make-up forms, and the forms shown only to organisers.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from results_data import PASSWORD, login, seed_results
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-MAKEUP_FORM = re.compile(r'<form method="post" action="(/admin/evaluations/\d+/makeup)">\s*'
+MAKEUP_FORM = re.compile(r'<form method="post" action="(/admin/evaluations/\d+/makeup)"[^>]*>\s*'
                          r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 
 

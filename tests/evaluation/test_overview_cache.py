@@ -1,9 +1,12 @@
-"""The memoised campaign overview (evaluation/results/overview_cache.py): never stale, always exact.
+"""The cached campaign overview (evaluation/results/overview_cache.py): one rule, the campaign's data version.
 
-Each test fills the memo with one GET, changes something the page shows, and
-checks that the very next GET shows the change — and that the heatmap table and
-the turnout equal a direct computation: the per-cell filter the template used to
-run, and the old count of every ``ballot_code`` row.
+Each test fills the cache with one GET, changes something the page shows the way the
+application changes it (the ballot box counting, an organiser's decision), and checks
+that the very next GET shows the change — and that the heatmap table and the turnout
+then equal a direct computation: the per-cell filter the template used to run, and the
+count of every ``ballot_code`` row. Between two such changes nothing moves, not even
+with a ballot submitted (it waits sealed in the box), and no page is served to a viewer
+whose filters, scope, role or language differ.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import math
 import re
 
 import pytest
-from results_data import _submit, login, seed_results
+from results_data import login, seed_results
 from sqlalchemy import func, select, text
 
 import evaluation.results.overview_cache as overview_cache
@@ -96,37 +99,38 @@ def assert_exact(app, ids) -> dict:
     return view
 
 
-def test_a_new_ballot_shows_in_turnout_at_once_and_in_the_figures_with_its_batch(app, client, campaign, computed):
-    """Turnout (codes used) is live; the figures move only when a batch of k = 8 is counted (surveys/box.py)."""
+def test_the_overview_moves_only_when_a_batch_is_counted(app, client, campaign, issue, answers_for, computed):
+    """A sealed ballot changes nothing shown; the count of a batch of k = 8 moves figures and turnout."""
     ids = seed_results(app, campaign)
+    codes = issue(ids["b"], "党员", 16)  # issuing codes is a decision of its own: before the first view
     login(client, ids["organiser"])
     first = _page(client, ids)
-    assert _page(client, ids) == first and len(computed) == 1  # the second view comes from the memo
+    assert _page(client, ids) == first and len(computed) == 1  # the second view comes from the cache
     assert sum(u["n_ballots"] for u in _view(app, ids)["unit_rows"]) == 15
-    with app.app_context():
-        _submit(app, ids["b"], "党员", [0] * 6, None)
+
+    def vote(code):
+        assert client.post("/v", data={**answers_for(ids["b"]), "code": code, "ballot": "1"}).status_code == 302
+
+    vote(codes[0])
+    assert _page(client, ids) == first and len(computed) == 1  # sealed, not counted: the same page
+    for code in codes[1:]:  # the 16th sealed ballot completes 2k: a batch of 8 is counted
+        vote(code)
     after = _page(client, ids)
-    assert len(computed) == 2 and after != first  # turnout moved: a new version, computed afresh
-    view = assert_exact(app, ids)
-    assert sum(u["n_ballots"] for u in view["unit_rows"]) == 15  # the ballot waits sealed
-    assert sum(int(u["used"]) for u in view["unit_rows"]) == 16
-    with app.app_context():
-        for _ in range(15):  # the 16th sealed ballot completes 2k: a batch of 8 is counted
-            _submit(app, ids["b"], "党员", [0] * 6, None)
+    assert after != first and len(computed) == 2
     view = assert_exact(app, ids)
     assert sum(u["n_ballots"] for u in view["unit_rows"]) == 15 + 8
+    assert sum(int(u["used"]) for u in view["unit_rows"]) == 15 + 16
 
 
 def test_a_threshold_change_shows_at_once(app, client, campaign, computed):
-    """Changed straight in the database (no audit entry): the version itself must notice."""
-    from models import Evaluation
+    """An organiser's decision (audited) moves the version in its own transaction."""
+    from evaluation.campaigns.bulk import change_rules
 
     ids = seed_results(app, campaign)
     login(client, ids["organiser"])
     assert "5 项指标中有 3 项低于 60%" in _page(client, ids)
-    with app.app_context():
-        db.session.get(Evaluation, ids["a"]).threshold = 0.45
-        db.session.commit()
+    with app.test_request_context():
+        change_rules(ids["campaign"], [ids["a"]], threshold=0.45)
     page = _page(client, ids)
     assert len(computed) == 2
     assert "5 项指标中有 3 项低于 60%" not in page and "没有单位需要补课" in page
@@ -144,7 +148,7 @@ def test_a_makeup_decision_shows_at_once(app, client, campaign, computed):
 
 
 def test_turnout_stays_exact_with_a_voided_batch(app, client, campaign, issue, answers_for, computed):
-    """A voided batch still counts the codes used before it was voided, and nothing else."""
+    """Issuing and voiding codes move the version; a voided batch still counts the codes used before."""
     from evaluation.services import void_batch
     from models import CodeBatch
 
@@ -162,7 +166,7 @@ def test_turnout_stays_exact_with_a_voided_batch(app, client, campaign, issue, a
 
 
 def test_rebuilt_tallies_change_the_version(app, client, campaign, computed):
-    """Tallies changed outside a ballot and then rebuilt: the rebuild's audit entry moves the key."""
+    """Tallies changed outside a ballot, then rebuilt: the rebuild moves the version."""
     from surveys.tallies import rebuild
 
     ids = seed_results(app, campaign)
@@ -178,28 +182,63 @@ def test_rebuilt_tallies_change_the_version(app, client, campaign, computed):
     assert_exact(app, ids)
 
 
-def test_scope_filters_and_language_are_part_of_the_key(app, client, campaign, computed):
+def test_a_change_past_the_application_waits_for_the_next_version(app, client, campaign, computed):
+    """The rule, stated: a row written straight into the database is shown once the version moves."""
+    from models import RaterGroup, bump_data_version, evaluation_group
+
+    ids = seed_results(app, campaign)
+    with app.app_context():
+        group = RaterGroup(campaign_id=ids["campaign"], name="新加主体")
+        db.session.add(group)
+        db.session.commit()
+        group_id = group.id
+    login(client, ids["organiser"])
+    first = _page(client, ids)
+    with app.app_context():
+        db.session.execute(evaluation_group.insert().values(evaluation_id=ids["b"], rater_group_id=group_id))
+        db.session.commit()
+    assert _page(client, ids) == first and len(computed) == 1
+    with app.app_context():
+        bump_data_version(db.session, [ids["b"]])
+        db.session.commit()
+    _page(client, ids)
+    assert len(computed) == 2
+    assert_exact(app, ids)
+
+
+def test_filters_scope_role_and_language_each_have_their_own_entry(app, client, campaign, computed):
+    """Another filter, scope, role or language is never served a page cached for someone else."""
     from evaluation.services import create_user
 
     ids = seed_results(app, campaign)
     with app.test_request_context():
-        keys = {overview_cache.version_key(ids["campaign"], "satisfaction"),
-                overview_cache.version_key(ids["campaign"], "satisfaction", group_id=1),
-                overview_cache.version_key(ids["campaign"], "satisfaction", committee_id=ids["committee"]),
-                overview_cache.version_key(ids["campaign"], "satisfaction", visible={ids["unit_b"]})}
+        version = overview_cache.data_version(ids["campaign"])
+        keys = {overview_cache.cache_key(ids["campaign"], version, "view", "satisfaction", *rest)
+                for rest in ((None, None, None, "organiser"), (None, 1, None, "organiser"),
+                             (ids["committee"], None, None, "organiser"), (None, None, [ids["unit_b"]], "liaison"),
+                             (None, None, None, "viewer"))}
     with app.test_request_context(headers={"Cookie": "ceping_lang=en"}):
-        keys.add(overview_cache.version_key(ids["campaign"], "satisfaction"))
-    assert len(keys) == 5
-    # An organiser's memo never reaches a liaison: the unit not judged stays out of the liaison's heatmap.
+        keys.add(overview_cache.cache_key(ids["campaign"], version, "view", "satisfaction", None, None, None,
+                                          "organiser"))
+    assert len(keys) == 6
     with app.app_context():
         create_user("liaison-b", "correct-horse-1", "liaison", ids["unit_b"])
+        create_user("viewer-1", "correct-horse-1", "viewer")
     heat_row_b = "<tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td"
     login(client, ids["organiser"])
-    assert heat_row_b in _page(client, ids)
+    everyone = _page(client, ids)
+    assert heat_row_b in everyone and "决定补课并开启第二轮" in everyone
+    assert len(computed) == 1
+    group = _page(client, ids, f"?group={campaign['groups']['党员']}")
+    assert group != everyone and len(computed) == 2  # another filter: computed, not served the unfiltered page
+    client.post("/logout")
+    login(client, "viewer-1")
+    viewer = _page(client, ids)
+    assert len(computed) == 3 and "决定补课并开启第二轮" not in viewer  # another role
     client.post("/logout")
     login(client, "liaison-b")
     page = _page(client, ids)
-    assert len(computed) == 2
+    assert len(computed) == 4
     assert heat_row_b not in page and "alert(1)" in page  # B is listed, its items are not shown
 
 
@@ -229,44 +268,3 @@ def test_shared_in_redis_and_served_when_redis_is_down(database_url, campaign, a
         from extensions import cache
 
         cache.clear()
-
-
-def test_a_group_linked_straight_in_the_database_changes_the_version(app, client, campaign, computed):
-    """The version reads the links only as (questionnaire, group, repeated) triples: enough to notice a
-    group that now rates the scored evaluations (the overview reads the groups linked to them)."""
-    from models import RaterGroup, evaluation_group
-
-    ids = seed_results(app, campaign)
-    with app.app_context():
-        group = RaterGroup(campaign_id=ids["campaign"], name="新加主体")
-        db.session.add(group)
-        db.session.commit()
-        group_id = group.id
-    login(client, ids["organiser"])
-    first = _page(client, ids)
-    assert _page(client, ids) == first and len(computed) == 1
-    with app.app_context():
-        db.session.execute(evaluation_group.insert().values(evaluation_id=ids["b"], rater_group_id=group_id))
-        db.session.commit()
-    _page(client, ids)
-    assert len(computed) == 2
-    assert_exact(app, ids)
-
-
-def test_the_version_tells_apart_close_floats_and_names_with_separators(app, campaign):
-    """Every bit of a threshold, and a unit name holding the separators the version text uses."""
-    from models import Evaluation, Unit
-
-    ids = seed_results(app, campaign)
-    keys = []
-    with app.test_request_context():
-        for change in (lambda: None,
-                       lambda: setattr(db.session.get(Evaluation, ids["a"]), "threshold", math.nextafter(0.6, 1)),
-                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "a,b;(c)\"d\\"),
-                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "a,b;(c)\"d\\ "),
-                       lambda: setattr(db.session.get(Unit, ids["unit_a"]), "name", "")):
-            change()
-            db.session.commit()
-            keys.append(overview_cache.version_key(ids["campaign"], "satisfaction"))
-        assert len(set(keys)) == len(keys)
-        assert overview_cache.version_key(ids["campaign"], "satisfaction") == keys[-1]  # and it is stable

@@ -128,14 +128,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = N_("请先登录。")  # translated when flashed (localize_callback)
     login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
+    from evaluation.accounts import sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from models import User
+    sessions.init_app(app)  # generation-checked loader, trusted address only, idle and absolute limits
+    from evaluation.accounts import throttle
 
-        if not user_id.isdigit():
-            return None
-        return db.session.get(User, int(user_id))
+    throttle.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -217,6 +215,10 @@ def register_assets(app: Flask) -> None:
     app.add_url_rule("/static/vendor/plotly.min.js", "plotly_js", plotly_js)
 
 
+# Organiser pages and downloads, the API, sign-in, and the rater's questionnaire (it carries the code).
+_PRIVATE_PATHS = ("/admin", "/api/", "/login", "/logout", "/v")
+
+
 def register_headers(app: Flask) -> None:
     """Security headers on every response (see docs/security.md)."""
 
@@ -234,4 +236,10 @@ def register_headers(app: Flask) -> None:
         # A code in /v/<code> must never leak to another site through Referer.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith(_PRIVATE_PATHS) and "no-store" not in response.headers.get("Cache-Control", ""):
+            # Results, comments, codes and downloads: no browser or proxy may keep a copy.
+            response.headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Secure cookies mean the site is served over TLS: browsers must never try plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

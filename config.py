@@ -53,6 +53,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Organiser sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE = int(os.environ.get("CEPING_SESSION_IDLE", 8 * 3600))
+    SESSION_MAX_AGE = int(os.environ.get("CEPING_SESSION_MAX_AGE", 24 * 3600))
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_AGE
     # Longest free-text answer accepted, in characters.
     TEXT_ANSWER_MAX = int(os.environ.get("CEPING_TEXT_MAX", 2000))
     REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -82,6 +86,8 @@ class Config:
     CODE_FAILURES_PER_ADDRESS = os.environ.get("CEPING_CODE_FAILURES_PER_ADDRESS", "30 per hour")
     CODE_FAILURES_GLOBAL = os.environ.get("CEPING_CODE_FAILURES_GLOBAL", "2000 per hour")
     CODE_REQUESTS_PER_ADDRESS = os.environ.get("CEPING_CODE_REQUESTS_PER_ADDRESS", "120 per minute;2000 per hour")
+    # While the site-wide budget is spent, an address is blocked after this many wrong codes.
+    CODE_FAILURES_WHEN_BUSY = os.environ.get("CEPING_CODE_FAILURES_WHEN_BUSY", "3 per hour")
     # Number of trusted reverse proxies in front of the app (0: none).
     PROXY_COUNT = int(os.environ.get("CEPING_PROXY_COUNT", 0))
     TESTING = False

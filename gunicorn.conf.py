@@ -2,18 +2,28 @@
 
 Every value can be overridden from the environment, so one file serves a
 laptop and each of several app servers behind a load balancer.
+
+Abuse limits (sign-in waits, wrong codes, request rates) count in Redis when
+``REDIS_URL`` is set, else in the memory of one process. So without Redis the
+default is one worker process serving several threads, whose counters are
+exact; more than one worker without Redis would let each count on its own
+(four workers: four times the limits), so that refuses to start in production
+(``CEPING_ENV=production``) and warns elsewhere.
 """
+import multiprocessing
 import os
+
+_shared_counters = bool(os.environ.get("REDIS_URL"))
 
 # Loopback unless told otherwise: the public reaches the app through a reverse proxy (docs/deploy.md).
 bind = os.environ.get("CEPING_BIND", "127.0.0.1:8000")
-# Each request is short (a form, a ballot, a dashboard query) and holds at most one database
-# connection: a process needs one per thread, within SQLAlchemy's default pool (5 + 10 overflow).
-# One process with threads by default: the rate-limit counters live in that process's memory, so
-# they are exact without Redis; more processes (several servers) share them through REDIS_URL.
-workers = int(os.environ.get("CEPING_WORKERS", 1))
-threads = int(os.environ.get("CEPING_THREADS", 8))
-worker_class = "gthread" if threads > 1 else "sync"
+# Each request is short (a form, a ballot, a dashboard query) and holds at most one
+# database connection; threads share one process's counters and its memo.
+workers = int(os.environ.get("CEPING_WORKERS", multiprocessing.cpu_count() * 2 + 1 if _shared_counters else 1))
+worker_class = "gthread"
+# One process: eight threads. Several (with Redis): one thread each, so each holds one
+# database connection, as docs/deploy.md's connection arithmetic assumes.
+threads = int(os.environ.get("CEPING_THREADS", 8 if workers == 1 else 1))
 timeout = int(os.environ.get("CEPING_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5
@@ -26,3 +36,19 @@ accesslog = os.environ.get("CEPING_ACCESS_LOG", "-")
 access_log_format = '%(t)s "%(m)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("CEPING_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+COUNTERS_NOT_SHARED = ("{workers} worker processes without REDIS_URL: each would count sign-in failures and "
+                       "wrong codes on its own, so every limit would be {workers} times too large. Set REDIS_URL, "
+                       "or run one worker with threads (CEPING_WORKERS=1, the default without Redis).")
+
+
+def on_starting(server) -> None:
+    """One thread per worker when there are several; refuse (production) or warn when their limits are not shared."""
+    count = server.cfg.workers  # after the command line's -w, which overrides this file
+    if count > 1 and not os.environ.get("CEPING_THREADS"):
+        server.cfg.set("threads", 1)
+    if count > 1 and not os.environ.get("REDIS_URL"):
+        message = COUNTERS_NOT_SHARED.format(workers=count)
+        if os.environ.get("CEPING_ENV") == "production":
+            raise RuntimeError(message)  # gunicorn prints it and exits with status 1
+        server.log.warning("WARNING: " + message)

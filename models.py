@@ -401,8 +401,19 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of every session cookie's user id: sign-out, a password change, disabling and an
+    # organiser's reset bump it, and every cookie carrying an older value is refused.
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     unit: Mapped[Optional[Unit]] = relationship()
+
+    def get_id(self) -> str:  # Flask-Login's alternative id: "<id>:<generation>"
+        """The session's user id, which stops matching once the generation is bumped."""
+        return f"{self.id}:{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """Refuse every session cookie issued so far (committed by the caller)."""
+        self.session_generation = (self.session_generation or 1) + 1
 
     def set_password(self, password: str) -> None:
         """Store a salted hash; the plain password is never kept."""
@@ -459,6 +470,20 @@ class AuditLog(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SignInFailures(db.Model):
+    """Failed sign-ins counted per client address and hour, instead of one audit row each.
+
+    Only the hour is kept, so these counts anchor no other row's time.
+    """
+
+    __table_args__ = (UniqueConstraint("address", "hour"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    hour: Mapped[str] = mapped_column(String(13))  # "2026-12-06T14", UTC
+    failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def append_only_ddl(dialect: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 Commands print machine-readable output on stdout (ids, tab-separated rows,
 codes one per line) and human messages on stderr, so they compose in shells.
+Every command that changes data leaves an audit entry by the actor ``cli``,
+committed with the change where the service lets it (never a plain code).
 """
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from evaluation.accounts import audit
 from evaluation.services import ServiceError, create_evaluation, create_user, evaluation_rows, issue_codes, void_batch
 
 
 def _fail(error: ServiceError) -> None:
+    from extensions import db
+
+    db.session.rollback()  # the pending audit entry goes with the refused action
     raise click.ClickException(str(error))
 
 
@@ -45,11 +51,17 @@ def init_db_command() -> None:
 @click.option("--password", default="ceping-demo", show_default=True, help="Password of the demo organiser.")
 @with_appcontext
 def demo_command(password: str) -> None:
-    """Build (idempotently) the demo campaign and a demo organiser account."""
+    """Build (idempotently) the demo campaign and a demo organiser account (never in production)."""
+    import os
+
     from models import User
     from extensions import db
     from evaluation.demo.campaign import build_demo
 
+    if os.environ.get("CEPING_ENV") == "production":
+        # A known organiser password on a live site would be a door anyone can read about.
+        raise click.ClickException("生产环境(CEPING_ENV=production)不能建立演示数据和演示账号 / "
+                                   "the demo campaign and its demo account are refused in production")
     upgrade()
     summary = build_demo()
     if summary.created:
@@ -91,6 +103,8 @@ def list_evaluations(campaign_id: int | None) -> None:
 def create_evaluation_command(unit_id, key, groups, threshold, min_ballots, open_now) -> None:
     """Create an evaluation and print its id."""
     names = [g.strip() for g in groups.replace(",", ",").split(",") if g.strip()]
+    audit.record("evaluations_create", f"unit:{unit_id}", questionnaire=key, groups=names or "all",
+                 threshold=threshold, min_ballots=min_ballots, open=open_now)  # committed with the evaluation
     try:
         evaluation = create_evaluation(unit_id, key, names or None, threshold, min_ballots, open_now)
     except ServiceError as error:
@@ -111,6 +125,7 @@ def issue_codes_command(evaluation_id: int, group_name: str, count: int) -> None
     """Print COUNT new codes, one per line; nothing else goes to stdout."""
     from surveys.codes import format_code
 
+    audit.record("codes_issue", f"evaluation:{evaluation_id}", codes=count, group=group_name)  # never a code
     try:
         plain = issue_codes(evaluation_id, group_name, count)
     except ServiceError as error:
@@ -123,10 +138,14 @@ def issue_codes_command(evaluation_id: int, group_name: str, count: int) -> None
 @click.argument("batch_id", type=int)
 def void_codes_command(batch_id: int) -> None:
     """Void the unused codes of a batch."""
+    from extensions import db
+
     try:
         n = void_batch(batch_id)
     except ServiceError as error:
         _fail(error)
+    audit.record("codes_void", f"batch:{batch_id}", unused_voided=n)  # the count is known only afterwards
+    db.session.commit()
     click.echo(f"已作废 / voided: {n}", err=True)
 
 
@@ -151,3 +170,19 @@ def create_user_command(username: str, role: str, unit_id: int | None, password:
     except ServiceError as error:
         _fail(error)
     click.echo(f"已创建用户 / created user {user.username} ({user.role.value})", err=True)
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+def reset_password_command(username: str, password: str) -> None:
+    """Set USERNAME's password (audited as 'cli'); every session of that account ends."""
+    from evaluation.accounts.services import reset_password
+
+    try:
+        user = reset_password(username, password)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"已重设密码,该账号的登录均已失效 / password of {user.username} reset; its sessions have ended",
+               err=True)

@@ -63,13 +63,20 @@ def postgres_recipe(url: str, target: str) -> str:
 @with_appcontext
 def backup_command(path: str) -> None:
     """Back up the database to PATH (SQLite), or print the pg_dump recipe (PostgreSQL)."""
+    from evaluation.accounts.audit import record
+
     url = str(db.engine.url)
     source = sqlite_path(url)
     if source is None:
+        record("backup", path[:200], engine="postgresql", done="recipe printed")
+        db.session.commit()
         click.echo(postgres_recipe(url, path))
         return
     if not source.exists():
         raise click.ClickException(f"数据库文件不存在 / no database file at {source}")
+    # Recorded before the copy, so the backup holds its own entry.
+    record("backup", path[:200], engine="sqlite")
+    db.session.commit()
     pages = backup_sqlite(source, Path(path))
     click.echo(f"已备份 / backed up {source} → {path} ({pages} pages)", err=True)
 
@@ -88,7 +95,10 @@ def recount_command(fix: bool) -> None:
         click.echo("计票一致 / tallies equal a full recount", err=True)
         return
     if fix:
+        from evaluation.accounts.audit import record
+
         tallies.rebuild(db.session)
+        record("tallies_rebuild", "recount --fix", cells_differed=len(found))
         db.session.commit()
         click.echo(f"已按测评票重建 / rebuilt from the ballots ({len(found)} cells differed)", err=True)
         return

@@ -1,9 +1,16 @@
 """Code-guessing guard: failed code look-ups are counted per address and globally.
 
-Flask-Limiter caps how many requests an address may make; this module caps how
-many *wrong codes* may be tried, per address and across the whole site, in
-the same shared storage (Redis when configured, so every app server counts
-together). The arithmetic that makes guessing hopeless is in docs/security.md.
+Flask-Limiter caps how many *failed* requests an address may make (successful
+rater requests are free, so a meeting room behind one address gets through);
+this module caps how many *wrong codes* may be tried, in the same shared
+storage (Redis when configured, so every app server counts together).
+
+Blocks only ever fall on addresses that failed. An address is blocked after
+``CODE_FAILURES_PER_ADDRESS`` wrong codes; once the site-wide budget
+``CODE_FAILURES_GLOBAL`` is spent (a distributed guesser), an address is blocked
+after only ``CODE_FAILURES_WHEN_BUSY`` — failures slow down everywhere, while an
+address that has not failed, with a valid code, always opens its questionnaire.
+The arithmetic that makes guessing hopeless is in docs/security.md.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ DEFAULTS = {
     "CODE_FAILURES_PER_ADDRESS": "30 per hour",
     "CODE_FAILURES_GLOBAL": "2000 per hour",
     "CODE_REQUESTS_PER_ADDRESS": "120 per minute;2000 per hour",
+    "CODE_FAILURES_WHEN_BUSY": "3 per hour",
 }
 
 
@@ -30,7 +38,9 @@ def init_app(app: Flask) -> None:
 
 
 def _limits():
-    return parse(current_app.config["CODE_FAILURES_PER_ADDRESS"]), parse(current_app.config["CODE_FAILURES_GLOBAL"])
+    config = current_app.config
+    return (parse(config["CODE_FAILURES_PER_ADDRESS"]), parse(config["CODE_FAILURES_GLOBAL"]),
+            parse(config["CODE_FAILURES_WHEN_BUSY"]))
 
 
 def _enabled() -> bool:
@@ -38,14 +48,16 @@ def _enabled() -> bool:
 
 
 def blocked() -> bool:
-    """True when this address, or the site as a whole, has used up its wrong-code budget."""
+    """True when this address has used up its wrong-code budget (a smaller one while the site's is spent)."""
     if not _enabled():
         return False
     limiter = current_app.extensions["ceping_guard"]
-    per_address, overall = _limits()
+    per_address, overall, when_busy = _limits()
     address = request.remote_addr or "unknown"
     try:
-        return not (limiter.test(per_address, "code-fail", address) and limiter.test(overall, "code-fail", "all"))
+        if not limiter.test(per_address, "code-fail", address):
+            return True
+        return not limiter.test(overall, "code-fail", "all") and not limiter.test(when_busy, "code-fail", address)
     except Exception:  # noqa: BLE001 - counter storage down: stay available, say so in the log
         current_app.logger.error("code-guess counter unavailable; not blocking")
         return False
@@ -56,9 +68,11 @@ def record_failure() -> None:
     if not _enabled():
         return
     limiter = current_app.extensions["ceping_guard"]
-    per_address, overall = _limits()
+    per_address, overall, when_busy = _limits()
+    address = request.remote_addr or "unknown"
     try:
-        limiter.hit(per_address, "code-fail", request.remote_addr or "unknown")
+        limiter.hit(per_address, "code-fail", address)
+        limiter.hit(when_busy, "code-fail", address)
         limiter.hit(overall, "code-fail", "all")
     except Exception:  # noqa: BLE001
         current_app.logger.error("code-guess counter unavailable; failure not counted")
@@ -67,3 +81,12 @@ def record_failure() -> None:
 def request_limit() -> str:
     """Flask-Limiter limit string for code entry and ballot pages, per address."""
     return current_app.config.get("CODE_REQUESTS_PER_ADDRESS", DEFAULTS["CODE_REQUESTS_PER_ADDRESS"])
+
+
+def request_failed(response) -> bool:
+    """Only failed rater requests count towards the per-address request limit (``deduct_when``).
+
+    An opened questionnaire (200) and a stored ballot (a redirect to the thanks page)
+    cost nothing, so 150 raters voting in turn from one address all get through.
+    """
+    return response.status_code >= 400

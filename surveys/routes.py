@@ -51,7 +51,7 @@ def _code_problem(state: CodeState):
 
 
 @bp.route("/v", methods=["GET", "POST"])
-@limiter.limit(guard.request_limit, methods=["POST"])
+@limiter.limit(guard.request_limit, methods=["POST"], deduct_when=guard.request_failed)
 @csrf.exempt  # opening a questionnaire changes nothing; a ballot's post is checked below
 def ballot():
     """The code box (GET); the questionnaire for a posted code (POST); its ballot (POST with the ballot mark)."""

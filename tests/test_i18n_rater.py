@@ -303,7 +303,7 @@ def test_too_many_requests_in_english(limited):
     assert "Too many requests" in html and "Please wait a moment and try again." in html
     client.post("/login", data={"username": "nobody", "password": "x"})
     html = english(limited, client.post("/login", data={"username": "nobody", "password": "x"}), 429)
-    assert "Too many requests" in html
+    assert "Too many failed sign-ins. Please try again in 60 minutes." in html
 
 
 def test_csrf_failure_in_english(csrf_app):

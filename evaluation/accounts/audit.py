@@ -26,6 +26,7 @@ ACTIONS = {
     "sign_in_failed": _l("登录失败"),
     "sign_out": _l("退出"),
     "password_change": _l("修改密码"),
+    "password_reset": _l("重设密码"),
     "user_create": _l("建立账号"),
     "user_edit": _l("修改账号"),
     "campaign_create": _l("建立活动"),
@@ -55,6 +56,8 @@ ACTIONS = {
     "step_undone": _l("撤销环节完成"),
     "lookback_save": _l("保存回头看"),
     "tallies_rebuild": _l("按测评票重建计票"),
+    "box_settle": _l("开箱计票"),
+    "backup": _l("备份数据库"),
 }
 
 

@@ -1,39 +1,34 @@
-"""Organiser sign-in and sign-out with Flask-Login."""
+"""Organiser sign-in and sign-out with Flask-Login.
+
+Signing out ends every session of the account (its generation is bumped,
+:mod:`evaluation.accounts.sessions`), not just this browser's cookie.
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
-from flask_limiter.util import get_remote_address
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from extensions import db, limiter
+from extensions import db
 from models import User
 
+from evaluation.accounts import throttle
 from evaluation.accounts.audit import record
+from evaluation.accounts.sessions import mark_signed_in
 from evaluation.text_checks import NoControlChars
 
 bp = Blueprint("auth", __name__)
-
-
-def _login_limit() -> str:
-    """``LOGIN_LIMIT`` (e.g. "10 per 5 minutes"), read per request so tests and deployments can set it."""
-    return current_app.config["LOGIN_LIMIT"]
-
-
-def _submitted_username() -> str:
-    """The limiter key of an attempt on one account: the name as submitted (bounded)."""
-    return "login-user:" + (request.form.get("username") or "").strip()[:80]
-
-
-def _failed(response) -> bool:
-    """Only failed attempts count towards the limits; signing in (a redirect) costs nothing."""
-    return response.status_code != 302
+# An unknown or disabled account's attempt is checked against this hash, so it costs what a
+# known account's does and the answer's timing does not tell which usernames exist.
+_DUMMY_HASH = generate_password_hash("ceping: no such account")
 
 
 class LoginForm(FlaskForm):
@@ -51,36 +46,50 @@ def _safe_next(target: str | None) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None; every answer costs one password hash."""
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    matches = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if user is None or not matches or not user.active:
         return None
     return user
 
 
+def _wait_page(form: LoginForm, seconds: int):
+    minutes = max(1, -(-seconds // 60))
+    notice = _("登录失败次数过多,请在 %(minutes)s 分钟后再试。", minutes=minutes)
+    response = current_app.make_response((render_template("evaluation/login.html", form=form, notice=notice), 429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, key_func=_submitted_username, methods=["POST"], deduct_when=_failed)
 def login():
     """Sign-in page for organisers, liaisons and viewers.
 
-    Failed attempts are limited per address and per submitted username
-    (``LOGIN_LIMIT``); past the limit the answer is a 429 page. Sign-ins and
-    failed sign-ins go to the audit log (the password never does).
+    Failed attempts make their (username, address) pair and their address wait
+    longer and longer (:mod:`evaluation.accounts.throttle`); a waiting attempt gets a
+    429 page that says how long. Sign-ins go to the audit log; failures are
+    counted per address and hour (the password is never kept).
     """
     if current_user.is_authenticated:
         return redirect(url_for("evaluation.home"))
     form = LoginForm()
+    address = request.remote_addr or "unknown"
+    if request.method == "POST":
+        wait = throttle.wait_seconds(request.form.get("username") or "", address)
+        if wait:
+            return _wait_page(form, wait)
     if form.validate_on_submit():
         username = form.username.data.strip()
         user = authenticate(username, form.password.data)
         if user is not None:
+            throttle.record_success(username, address)
             login_user(user)
-            record("sign_in", f"账号 {user.username}", ip=request.remote_addr)
+            mark_signed_in()
+            record("sign_in", f"账号 {user.username}", ip=address)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        record("sign_in_failed", f"账号 {username[:80]}", ip=request.remote_addr)
-        db.session.commit()
+        throttle.record_failure(username, address)
         form.password.errors.append(_("用户名或密码错误"))
     return render_template("evaluation/login.html", form=form), (400 if form.errors else 200)
 
@@ -89,7 +98,9 @@ def login():
 @login_required
 def logout():
     """Sign out (POST only, so a link on another site cannot sign you out)."""
-    record("sign_out", f"账号 {current_user.username}")
+    user = current_user._get_current_object()  # the row itself, to bump it
+    record("sign_out", f"账号 {user.username}")
+    user.end_sessions()  # a copy of this cookie, wherever it went, is refused from now on
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

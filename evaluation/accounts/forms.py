@@ -38,6 +38,14 @@ class PasswordForm(FlaskForm):
         InputRequired(_l("请再次输入新密码")), EqualTo("new", _l("两次输入的新密码不一致"))])
 
 
+class ResetPasswordForm(FlaskForm):
+    """An organiser sets another account's password: the new one twice."""
+
+    new = PasswordField(_l("新密码"), validators=[InputRequired(_l("请输入新密码")), _PASSWORD_LENGTH])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[
+        InputRequired(_l("请再次输入新密码")), EqualTo("new", _l("两次输入的新密码不一致"))])
+
+
 class AuditFilterForm(FlaskForm):
     """Filters of the audit page, read from the query string (no CSRF: it only reads)."""
 

@@ -63,3 +63,12 @@ def can_see_unit(user, unit_id: int) -> bool:
     """True when ``user`` may open pages about this unit."""
     visible = visible_unit_ids(user)
     return visible is None or unit_id in visible
+
+
+def can_see_campaign(user, campaign_id: int) -> bool:
+    """True when ``user`` may open this campaign's pages: a liaison only a campaign holding their units."""
+    visible = visible_unit_ids(user)
+    if visible is None:
+        return True
+    return bool(visible) and db.session.scalar(
+        select(Unit.id).where(Unit.campaign_id == campaign_id, Unit.id.in_(visible)).limit(1)) is not None

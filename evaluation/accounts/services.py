@@ -1,4 +1,4 @@
-"""Accounts as plain service functions: create, (de)activate, change one's password.
+"""Accounts as plain service functions: create, (de)activate, change or reset a password.
 
 Each change is recorded in the audit log in the same transaction as the change
 itself, so an account never exists without its ``user_create`` entry. Account
@@ -65,6 +65,7 @@ def set_user_active(user_id: int, active: bool, actor: User) -> User:
         raise ServiceError(refusal(N_("不能停用自己的账号")))
     if user.active != active:
         user.active = active
+        user.end_sessions()  # a disabled account's open sessions end now, not at their expiry
         record("user_edit", f"账号 {user.username}", op="reactivate" if active else "deactivate")
     db.session.commit()
     return user
@@ -79,5 +80,20 @@ def change_password(user: User, old: str, new: str) -> None:
     if new == old:
         raise ServiceError(refusal(N_("新密码不能与原密码相同")))
     user.set_password(new)
+    user.end_sessions()  # every other browser signed in as this account is signed out
     record("password_change", f"账号 {user.username}")
     db.session.commit()
+
+
+def reset_password(username: str, new: str) -> User:
+    """An organiser (or the CLI) sets another account's password, audited; its sessions all end."""
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()[:80]))
+    if user is None:
+        raise ServiceError(refusal(N_("账号 %(name)s 不存在"), name=(username or "").strip()[:80]))
+    if not PASSWORD_MIN <= len(new or "") <= PASSWORD_MAX:
+        raise ServiceError(refusal(N_("新密码须为 %(min)s 到 %(max)s 个字符"), min=PASSWORD_MIN, max=PASSWORD_MAX))
+    user.set_password(new)
+    user.end_sessions()
+    record("password_reset", f"账号 {user.username}")
+    db.session.commit()
+    return user

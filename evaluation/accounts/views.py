@@ -10,17 +10,20 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from extensions import db
 from ids import db_id
 from models import Role, User
 
-from evaluation.accounts.services import ROLE_LABELS, change_password, create_account, set_user_active, unit_choices, user_rows
-from evaluation.accounts.forms import AuditFilterForm, PasswordForm, UserForm
+from evaluation.accounts.services import (
+    ROLE_LABELS, change_password, create_account, reset_password, set_user_active, unit_choices, user_rows,
+)
+from evaluation.accounts.forms import AuditFilterForm, PasswordForm, ResetPasswordForm, UserForm
 from evaluation.accounts.audit import ACTIONS, display_zone, search, usernames
 from evaluation.accounts.permissions import ALL_ROLES, role_required
 from evaluation.services import ServiceError
+from evaluation.accounts.sessions import mark_signed_in
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
@@ -82,6 +85,25 @@ def active(user_id: int):
     return redirect(url_for("accounts.users"))
 
 
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def reset(user_id: int):
+    """Set another account's password (a forgotten one); that account's sessions all end."""
+    user = db.session.get(User, user_id)
+    if user is None or user.id == current_user.id:
+        abort(404)  # one's own password is changed on the password page, with the old one
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(user.username, form.new.data)
+        except ServiceError as error:
+            form.new.errors.append(str(error))
+        else:
+            flash(_("已重设账号 %(name)s 的密码,其所有登录已失效", name=user.username), "info")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/reset.html", form=form, user=user), (400 if form.errors else 200)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @role_required(*ALL_ROLES)
 def password():
@@ -93,6 +115,8 @@ def password():
         except ServiceError as error:
             form.old.errors.append(str(error))
         else:
+            login_user(current_user._get_current_object())  # this browser stays signed in
+            mark_signed_in()
             flash(_("密码已修改"), "info")
             return redirect(url_for("evaluation.home"))
     return render_template("accounts/password.html", form=form), (400 if form.errors else 200)

@@ -69,6 +69,9 @@ def status_command() -> None:
 def settle_command() -> None:
     """Count the boxes of evaluations that no longer accept ballots (closed, or window over)."""
     counted = box.settle()
+    if counted:
+        audit.record("box_settle", "cli", counted={str(k): v for k, v in sorted(counted.items())})
+        db.session.commit()
     for evaluation_id in sorted(counted):
         click.echo(f"{evaluation_id}\t{counted[evaluation_id]}")
     click.echo(f"开箱计票 {sum(counted.values())} 张 / counted {sum(counted.values())} sealed ballots "

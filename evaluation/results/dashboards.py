@@ -149,7 +149,7 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
         "ranking_json": figure_json(ranking_figure(units, translate=gettext, reason_column=reason_column()))
         if len(units) else None,
         "heatmap_json": figure_json(heatmap_figure(heat_items, translate=gettext)) if len(heat_items) else None,
-        "committee_choices": frames_committees(load_units_only(campaign_id)),
+        "committee_choices": frames_committees(load_units_only(campaign_id), visible),
         "group_choices": [tuple(r) for r in db.session.execute(
             select(RaterGroup.id, RaterGroup.name).where(RaterGroup.campaign_id == campaign_id)
             .order_by(RaterGroup.id))],
@@ -197,9 +197,13 @@ def load_units_only(campaign_id: int) -> pd.DataFrame:
     return unit_frame([campaign_id])
 
 
-def frames_committees(units: pd.DataFrame) -> list[tuple[int, str]]:
-    """(id, name) of the committees in a unit frame, in tree order."""
+def frames_committees(units: pd.DataFrame, visible: Optional[set[int]] = None) -> list[tuple[int, str]]:
+    """(id, name) of the committees in a unit frame, in tree order; with ``visible`` (a liaison's
+    units) only the committees those units belong to, so no other committee's name is shown."""
     committees = units[units["kind"] == "committee"].sort_values("unit_id")
+    if visible is not None:
+        own = set(units.loc[units["unit_id"].isin(visible), "committee_id"].dropna().astype(int)) | set(visible)
+        committees = committees[committees["unit_id"].isin(own)]
     return [(int(r.unit_id), r.unit) for r in committees.itertuples()]
 
 

@@ -20,7 +20,7 @@ from evaluation import bp
 from evaluation.results.dashboards import campaign_overview, unit_detail
 from evaluation.results.makeup import decide_makeup
 from evaluation.results.overview_cache import overview_body
-from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
+from evaluation.accounts.permissions import ALL_ROLES, can_see_campaign, can_see_unit, role_required, visible_unit_ids
 from evaluation.results.frames import campaign_keys
 from evaluation.services import ServiceError, campaigns, evaluation_rows
 
@@ -60,8 +60,8 @@ def pct(value, digits: int = 1) -> str:
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
     item = db.session.get(Campaign, campaign_id)
-    if item is None:
-        abort(404)
+    if item is None or not can_see_campaign(current_user, campaign_id):
+        abort(404)  # a liaison learns nothing, not even the name, of a campaign without their units
     return item
 
 
@@ -76,7 +76,8 @@ def _evaluation_or_404(evaluation_id: int) -> Evaluation:
 @role_required(*ALL_ROLES)
 def home():
     """The list of campaigns."""
-    return render_template("evaluation/home.html", campaigns=campaigns())
+    shown = [c for c in campaigns() if can_see_campaign(current_user, c.id)]
+    return render_template("evaluation/home.html", campaigns=shown)
 
 
 def _overview_context(campaign_id: int, memo: bool = True) -> dict:

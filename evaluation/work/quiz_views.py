@@ -13,7 +13,7 @@ from flask_login import current_user
 from extensions import db
 from models import Campaign, Evaluation, Role
 
-from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
+from evaluation.accounts.permissions import ALL_ROLES, can_see_campaign, can_see_unit, role_required, visible_unit_ids
 from evaluation.work.quiz import KIND_LABELS, campaign_quiz, evaluation_quiz, is_quiz
 
 bp = Blueprint("quiz", __name__, url_prefix="/admin")
@@ -37,7 +37,7 @@ def quiz_score(value) -> str:
 def campaign(campaign_id: int):
     """A campaign's learning tests: one row per unit, a pass-rate chart, the hardest questions."""
     item = db.session.get(Campaign, campaign_id)
-    if item is None:
+    if item is None or not can_see_campaign(current_user, campaign_id):
         abort(404)
     liaison = current_user.role is Role.LIAISON
     view = campaign_quiz(campaign_id, visible_unit_ids(current_user), for_liaison=liaison)

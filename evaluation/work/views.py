@@ -17,8 +17,12 @@ from sqlalchemy import select
 from extensions import db
 from models import Campaign, Unit
 
-from evaluation.work import lookback, rectification, reports, stages, suggestions
-from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required, visible_unit_ids
+from evaluation.work import lookback
+from evaluation.work import rectification
+from evaluation.work import reports
+from evaluation.work import stages
+from evaluation.work import suggestions
+from evaluation.accounts.permissions import ALL_ROLES, can_see_campaign, can_see_unit, role_required, visible_unit_ids
 
 bp = Blueprint("work", __name__, url_prefix="/admin")
 
@@ -44,9 +48,9 @@ def work_summary(unit_id: int) -> dict:
 
 
 def campaign_or_404(campaign_id: int) -> Campaign:
-    """The campaign, or 404."""
+    """The campaign, or 404 (also for a liaison whose units are not in it)."""
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
+    if campaign is None or not can_see_campaign(current_user, campaign_id):
         abort(404)
     return campaign
 

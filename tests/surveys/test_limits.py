@@ -15,7 +15,7 @@ def limited(database_url):
         "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "CODE_FAILURES_PER_ADDRESS": "3 per hour", "CODE_FAILURES_GLOBAL": "5 per hour",
-        "CODE_REQUESTS_PER_ADDRESS": "50 per minute",
+        "CODE_REQUESTS_PER_ADDRESS": "50 per minute", "CODE_FAILURES_WHEN_BUSY": "1 per hour",
     })
     with application.app_context():
         from surveys.catalog import load_catalog
@@ -31,7 +31,7 @@ def _get(client, code, address):
     return client.post("/v", data={"code": code}, environ_base={"REMOTE_ADDR": address})
 
 
-def test_wrong_codes_block_that_address_then_everyone(limited, campaign, issue):
+def test_wrong_codes_block_that_address_and_the_spent_budget_slows_every_guesser(limited, campaign, issue):
     good = issue(campaign["evaluation"], "党员", 1)[0]
     client = limited.test_client()
     for _ in range(3):
@@ -41,10 +41,14 @@ def test_wrong_codes_block_that_address_then_everyone(limited, campaign, issue):
     assert "操作过于频繁" in blocked.get_data(as_text=True)
     # another address still gets in …
     assert _get(client, good, "10.0.0.2").status_code == 200
-    # … until the site-wide budget of 5 wrong codes is spent, from any addresses
+    # … and still does once the site-wide budget of 5 wrong codes is spent (issue 13: no off switch) …
     assert _get(client, generate_code(), "10.0.0.3").status_code == 404
     assert _get(client, generate_code(), "10.0.0.4").status_code == 404
-    assert _get(client, good, "10.0.0.5").status_code == 429
+    assert _get(client, good, "10.0.0.5").status_code == 200
+    # … while an address that failed is now blocked after one wrong code instead of three
+    assert _get(client, generate_code(), "10.0.0.6").status_code == 404
+    assert _get(client, generate_code(), "10.0.0.6").status_code == 429
+    assert _get(client, good, "10.0.0.6").status_code == 429
     # nothing was stored and the good code is still unused
     with limited.app_context():
         from models import Ballot
@@ -59,14 +63,38 @@ def test_valid_codes_do_not_spend_the_wrong_code_budget(limited, campaign, issue
         assert _get(client, code, "10.0.0.9").status_code == 200
 
 
-def test_request_rate_per_address(database_url, campaign, issue):
+def test_request_rate_per_address_counts_failed_requests_only(database_url, campaign, issue):
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
-                              "RATELIMIT_STORAGE_URI": "memory://", "CODE_REQUESTS_PER_ADDRESS": "4 per minute"})
+                              "RATELIMIT_STORAGE_URI": "memory://", "CODE_REQUESTS_PER_ADDRESS": "4 per minute",
+                              "CODE_FAILURES_PER_ADDRESS": "1000 per hour"})
     code = issue(campaign["evaluation"], "党员", 1)[0]
     client = application.test_client()
-    statuses = [_get(client, code, "10.0.1.1").status_code for _ in range(6)]
-    assert statuses[:4] == [200] * 4 and statuses[4:] == [429, 429]
+    assert [_get(client, code, "10.0.1.1").status_code for _ in range(6)] == [200] * 6  # successes are free
+    statuses = [_get(client, "not-a-code", "10.0.1.1").status_code for _ in range(6)]
+    assert statuses[:4] == [400] * 4 and statuses[4:] == [429, 429]
     page = _get(client, code, "10.0.1.1").get_data(as_text=True)
     assert "请稍后再试" in page and "Traceback" not in page
     with application.app_context():
+        db.engine.dispose()
+
+
+def test_a_meeting_room_of_150_raters_behind_one_address_all_vote(database_url, campaign, issue, answers_for):
+    """The default limits (120 requests a minute per address) and one NAT address: nobody is turned away."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
+                              "RATELIMIT_STORAGE_URI": "memory://"})
+    evaluation = campaign["evaluation"]
+    codes = issue(evaluation, "党员", 150)
+    answers = answers_for(evaluation)
+    client = application.test_client()
+    statuses = []
+    for code in codes:
+        statuses.append(_get(client, code, "203.0.113.9").status_code)
+        statuses.append(client.post("/v", data={**answers, "code": code, "ballot": "1"},
+                                    environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code)
+    assert statuses == [200, 302] * 150
+    with application.app_context():
+        from models import BallotCode, CodeStatus
+
+        used = db.select(db.func.count()).select_from(BallotCode).where(BallotCode.status == CodeStatus.USED)
+        assert db.session.scalar(used) == 150
         db.engine.dispose()

@@ -145,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
     from evaluation.questionnaires import views as admin_questionnaires
     from evaluation.results.api import bp as api_bp
     from evaluation.results.exports import bp as exports_bp
+    from evaluation.sheets import review_routes  # noqa: F401  (its views join the sheets blueprint)
+    from evaluation.sheets.routes import bp as sheets_bp
     from evaluation.work import quiz_views as admin_quiz, views as admin_work
     from surveys import bp as surveys_bp, public
 
@@ -156,11 +158,13 @@ def register_blueprints(app: Flask) -> None:
     from evaluation.work import rectification_views, report_views, stage_views, suggestion_views  # noqa: F401
 
     for blueprint in (surveys_bp, public.bp, auth_bp, evaluation_bp, exports_bp, admin_units.bp, admin_accounts.bp,
-                      admin_evaluations.bp, admin_questionnaires.bp, admin_quiz.bp, admin_work.bp, api_bp):
+                      admin_evaluations.bp, admin_questionnaires.bp, admin_quiz.bp, admin_work.bp, api_bp, sheets_bp):
         app.register_blueprint(blueprint)
+    from evaluation import sheets
     from evaluation.results import settling
 
     settling.init_app(app)
+    sheets.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -88,6 +88,14 @@ class Config:
     CODE_REQUESTS_PER_ADDRESS = os.environ.get("CEPING_CODE_REQUESTS_PER_ADDRESS", "120 per minute;2000 per hour")
     # While the site-wide budget is spent, an address is blocked after this many wrong codes.
     CODE_FAILURES_WHEN_BUSY = os.environ.get("CEPING_CODE_FAILURES_WHEN_BUSY", "3 per hour")
+    # The site's address as raters reach it, for QR links printed outside a request (``sheets print``).
+    PUBLIC_URL = os.environ.get("CEPING_PUBLIC_URL") or None
+    # Scanned answer sheets wait here (private, never in the database) until stored or refused.
+    SCAN_DIR = os.environ.get("CEPING_SCAN_DIR") or None
+    # A scan batch untouched this long is deleted at start-up (its sheets can simply be scanned again).
+    SCAN_KEEP_HOURS = float(os.environ.get("CEPING_SCAN_KEEP_HOURS", 24))
+    # Scans this large are refused (a 300 dpi A4 page is a few MB; 200 pages fit well).
+    SCAN_UPLOAD_MAX = int(os.environ.get("CEPING_SCAN_UPLOAD_MAX", 200 * 1024 * 1024))
     # Number of trusted reverse proxies in front of the app (0: none).
     PROXY_COUNT = int(os.environ.get("CEPING_PROXY_COUNT", 0))
     TESTING = False

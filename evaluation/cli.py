@@ -34,6 +34,8 @@ def register(app: Flask) -> None:
     register_results(app)
     from evaluation.results.box_cli import register_box
     register_box(app, evaluations)
+    from .sheets.cli import register_sheets
+    register_sheets(app)
 
 
 @click.command("init-db")

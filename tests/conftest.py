@@ -164,6 +164,14 @@ def issue(app):
     return _issue
 
 
+@pytest.fixture()
+def scan_dir(app, tmp_path):
+    """A private scan directory (issue 16's scanned sheets) of this test's own."""
+    path = tmp_path / "scans"
+    app.config["SCAN_DIR"] = str(path)
+    return path
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -43,6 +43,8 @@ ACTIONS = {
     "codes_void": _l("作废测评码"),
     "paper_entry": _l("录入纸质票"),
     "paper_reconcile": _l("核对纸质票"),
+    "sheets_read": _l("读取扫描测评表"),
+    "sheets_review": _l("复核扫描测评表"),
     "makeup_decide": _l("决定补课"),
     "export": _l("导出"),
     "suggestion_moderate": _l("审核意见建议"),

@@ -203,7 +203,7 @@ def test_ballots_csv_is_anonymous_dated_and_neutralised(app, organiser, seeded):
 
 
 def test_ballots_are_fetched_from_the_database_in_batches(app, organiser, seeded):
-    from evaluation.results.exports import ballot_csv_chunks
+    from evaluation.results.raw_ballots import ballot_csv_chunks
     from extensions import db
 
     _raw_rules(app, seeded)

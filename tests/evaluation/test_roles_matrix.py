@@ -27,7 +27,7 @@ METHODS = ("GET", "POST")
 
 
 @pytest.fixture()
-def world(app, campaign):
+def world(app, campaign, scan_dir):
     """Seeded results plus a viewer and a liaison of unit A; ids for every URL parameter."""
     from evaluation.services import create_user
     from models import CodeBatch, Evaluation, User
@@ -46,8 +46,34 @@ def world(app, campaign):
                "questionnaire_id": evaluation.questionnaire_id, "item_id": item.id, "scale_id": item.scale_id,
                "user_id": viewer_id, "code": ids["codes"][0], "token": "0" * 22}
         own.update(_work_ids(evaluation, ids, viewer_id))
+    # scan batches (string ids) and review tokens share names with code batches and API tokens
+    own["_sheets"] = _sheet_ids(app, ids)
     other = {"evaluation_id": ids["b"], "unit_id": ids["unit_b"], "batch_id": batch[ids["b"]]}
     return {**ids, "own": own, "other": other}
+
+
+def _sheet_ids(app, ids: dict) -> dict:
+    """A real scan batch with one sheet waiting for review (a faint mark): its batch, token and crop name."""
+    import io
+    import re
+
+    from tests.evaluation import sheet_scans
+    from tests.evaluation.sheets_data import print_sheets, scans, some_answers
+    from tests.evaluation.test_sheets_read import faint
+
+    printed = print_sheets(app, ids["a"], 1)
+    images = scans(printed, some_answers(app, ids["a"], 1), extra={0: faint})
+    client = app.test_client()
+    login(client, ids["organiser"])
+    uploaded = client.post(f"/admin/evaluations/{ids['a']}/sheets/upload", content_type="multipart/form-data",
+                           data={"files": [(io.BytesIO(sheet_scans.encode(images[0])), "sheet.png")]})
+    batch = uploaded.headers["Location"].rsplit("/", 1)[-1]
+    while not client.post(f"/admin/sheets/{batch}/step", headers={"Accept": "application/json"}).get_json()["finished"]:
+        pass
+    review = client.get(f"/admin/sheets/{batch}/review").headers["Location"]
+    name = re.search(r'src="[^"]+/review/[^/"]+/([^/"]+)\.png"', client.get(review).get_data(as_text=True)).group(1)
+    client.get("/logout")
+    return {"batch_id": batch, "token": review.rsplit("/", 1)[-1], "name": name}
 
 
 def _work_ids(evaluation, ids: dict, user_id: int) -> dict:
@@ -86,6 +112,8 @@ def url_for_rule(rule, values: dict) -> str:
     A guessed id would only test "not found"; a route whose argument is not seeded
     fails here, so the fixture learns to seed it.
     """
+    if rule.rule.startswith("/admin/sheets/"):
+        values = {**values, **values.get("_sheets", {})}
     missing = [name for name in rule.arguments if name not in values]
     if missing:
         pytest.fail(f"{rule.rule}: no seeded value for {missing}: add it to the world fixture")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable, Optional
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -40,6 +40,16 @@ def role_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in account's role may open ``endpoint`` (its view's declared roles).
+
+    Templates ask before showing a link, so no page offers a link its reader would get 403 from.
+    """
+    view = current_app.view_functions.get(endpoint)
+    roles = getattr(view, "allowed_roles", None)
+    return bool(view) and current_user.is_authenticated and (roles is None or current_user.role in roles)
 
 
 def subtree_ids(root_id: int) -> set[int]:

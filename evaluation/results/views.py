@@ -20,7 +20,9 @@ from evaluation import bp
 from evaluation.results.dashboards import campaign_overview, unit_detail
 from evaluation.results.makeup import decide_makeup
 from evaluation.results.overview_cache import overview_body
-from evaluation.accounts.permissions import ALL_ROLES, can_see_campaign, can_see_unit, role_required, visible_unit_ids
+from evaluation.accounts.permissions import (
+    ALL_ROLES, can_see_campaign, can_see_unit, may_open, role_required, visible_unit_ids,
+)
 from evaluation.results.frames import campaign_keys
 from evaluation.services import ServiceError, campaigns, evaluation_rows
 
@@ -32,7 +34,8 @@ STATUS_LABELS = {"draft": _l("草稿"), "open": _l("进行中"), "closed": _l("�
 
 @bp.app_context_processor
 def _titles():
-    return {"KEY_TITLES": KEY_TITLES, "STATUS_LABELS": STATUS_LABELS, "Role": Role, "reason_of": reason_of}
+    return {"KEY_TITLES": KEY_TITLES, "STATUS_LABELS": STATUS_LABELS, "Role": Role, "reason_of": reason_of,
+            "may_open": may_open}
 
 
 def reason_of(row) -> str:

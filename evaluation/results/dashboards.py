@@ -95,7 +95,7 @@ def makeup_rounds(followup_ids: list[int]) -> list[dict]:
 
 def results_for(evaluation_ids: list[int]) -> tuple[Frames, pd.DataFrame]:
     """Frames and unit results for a list of evaluations."""
-    frames = load_frames(evaluation_ids)
+    frames = load_frames(evaluation_ids, per_option=False)
     return frames, analysis.unit_results(*frames.args())
 
 
@@ -106,7 +106,8 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     Plain data only (frames, records, strings), so that it can be stored in a
     cache (:mod:`evaluation.results.overview_cache`); ``*_rows`` are the tables ready to print.
     """
-    frames = load_frames(campaign_evaluation_ids(campaign_id, key))
+    # Rates and make-up need the tallies summed by polarity only (no option-share chart here).
+    frames = load_frames(campaign_evaluation_ids(campaign_id, key), per_option=False)
     # Units whose per-group figures may be shown at all (analysis/disclosure.py): decided on the whole
     # unit, before a rater-group filter narrows the frames to one group.
     breakdown = disclosure.breakdown_units(frames.ballots, frames.evaluations)

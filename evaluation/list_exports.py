@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from flask import Response, abort, stream_with_context
+from flask import Response, abort
 
 from analysis.exports import neutralise
 from analysis.xlsx_stream import stream_xlsx
@@ -46,12 +46,13 @@ def download(fmt: str, title: str, header: Sequence[str], rows: Iterable[Sequenc
         abort(404)
     record("export", target, what=f"{ascii_stem}.{fmt}")
     db.session.commit()
+    # Cells are read from the database before the response starts, so the body needs no request context.
     rows = [[neutralise(v) for v in row] for row in rows]
     if fmt == "csv":
-        body = stream_with_context(chunk.encode("utf-8") for chunk in _csv_chunks(header, rows))
+        body = (chunk.encode("utf-8") for chunk in _csv_chunks(header, rows))
         mimetype = CSV_MIMETYPE
     else:
-        body = stream_with_context(stream_xlsx([(title[:31] or "sheet", list(header), rows)]))
+        body = stream_xlsx([(title[:31] or "sheet", list(header), rows)])
         mimetype = XLSX_MIMETYPE
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(f"{ascii_stem}.{fmt}", f"{display_stem}.{fmt}")

@@ -27,7 +27,7 @@ AUDIT_LIST = ListSpec(sorts={"at": AuditLog.id, "user": AuditLog.username, "acti
                       default_sort="at", default_desc=True, tiebreak=(AuditLog.id.desc(),))
 #: Words targets begin with, as stored: the Chinese ones written by the services, and the ``kind:`` ones.
 TARGET_WORDS = {
-    "账号": _l("账号"), "活动": _l("活动"), "单位": _l("单位"), "测评主体": _l("测评主体"),
+    "活动": _l("活动"), "单位": _l("单位"), "测评主体": _l("测评主体"),
     "campaign": _l("活动"), "unit": _l("单位"), "evaluation": _l("测评"), "batch": _l("批次"),
     "suggestion": _l("意见"), "stage": _l("阶段"), "questionnaire": _l("测评表"), "sheets": _l("扫描测评表"),
 }
@@ -36,6 +36,9 @@ _KIND_ID = re.compile(r"^([a-z_]+):(\S+)$")
 
 def target_label(target: str) -> str:
     """A stored target with its kind words in the reader's language ("账号 alice" → "Account alice")."""
+    if (target or "").startswith("账号 "):
+        # Its own message: the word alone is the accounts page's title ("Accounts").
+        return _("账号 %(name)s", name=target[3:])
     words = []
     for word in (target or "").split(" "):
         match = _KIND_ID.match(word)

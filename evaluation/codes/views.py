@@ -17,7 +17,10 @@ from flask_login import current_user
 from extensions import db
 from models import CodeBatch, Evaluation, Questionnaire, Role
 
-from evaluation.campaigns.evaluation_views import bp, campaign_or_404, evaluation_or_404, scope_choices, scope_unit_set
+from evaluation.campaigns.evaluation_views import (
+    bp, campaign_or_404, evaluation_or_404, localtime, scope_choices, scope_unit_set,
+)
+from evaluation.codes.batch_list import BATCH_LIST, batch_query, batch_table
 from evaluation.campaigns.evaluation_forms import BulkCodesForm, CodesForm, new_nonce
 from evaluation.codes.paper import pending
 from evaluation.accounts.permissions import role_required, visible_unit_ids
@@ -132,6 +135,26 @@ def evaluation_codes(evaluation_id: int):
                "slip_limit": SLIP_LIMIT, "csv_limit": CSV_LIMIT,
                "paper": pending(evaluation_id) if current_user.role is Role.ORGANISER else None}
     return render_template("manage/evaluation_codes.html", **context), (400 if form.errors else 200)
+
+
+@bp.route("/campaigns/<int:campaign_id>/batches")
+@role_required(Role.ORGANISER, Role.LIAISON)
+def batches(campaign_id: int):
+    """Every code batch of the campaign in the reader's scope: searched, sorted, by committee, paged."""
+    filters = _turnout_filters(campaign_id)
+    page = page_of(BATCH_LIST, batch_query(campaign_id, filters["units"]), read_args(BATCH_LIST))
+    return render_template("manage/batches.html", page=page, **filters)
+
+
+@bp.route("/campaigns/<int:campaign_id>/batches.<fmt>")
+@role_required(Role.ORGANISER, Role.LIAISON)
+def batches_export(campaign_id: int, fmt: str):
+    """The batches list as CSV or XLSX, with the page's filters, search and order (counts only, never codes)."""
+    filters = _turnout_filters(campaign_id)
+    rows = all_rows(BATCH_LIST, batch_query(campaign_id, filters["units"]), read_args(BATCH_LIST))
+    header, cells = batch_table(rows, localtime)
+    return download(fmt, _("批次"), header, cells, f"campaign-{campaign_id}-batches",
+                    _("%(campaign)s-测评码批次", campaign=filters["campaign"].name), f"campaign:{campaign_id}")
 
 
 @bp.route("/batches/<int:batch_id>/void", methods=["POST"])

@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 
 from extensions import db
 from ids import db_id
-from models import BallotCode, CodeStatus, Evaluation, EvaluationStatus, Questionnaire, Unit
+from models import BallotCode, CodeStatus, Evaluation, EvaluationStatus, Questionnaire, RaterGroup, Unit, evaluation_group
 
 from evaluation.accounts.permissions import subtree_ids
 from evaluation.campaigns.bulk import committees
@@ -36,6 +36,11 @@ EVALUATION_LIST = ListSpec(
     searched=(Unit.code, Unit.name, Questionnaire.title),
     default_sort="unit", tiebreak=(Evaluation.id,))
 STATUSES = {status.value: status for status in EvaluationStatus}
+#: The management table (tick, open, close, rules): by questionnaire then unit, as it always was.
+MANAGE_LIST = ListSpec(
+    sorts={"unit": Unit.code, "title": Questionnaire.title, "status": Evaluation.status,
+           "threshold": Evaluation.threshold, "min_ballots": Evaluation.min_ballots, "opens": Evaluation.opens_at},
+    searched=(Unit.code, Unit.name, Questionnaire.title), default_sort="unit", tiebreak=(Evaluation.id,))
 
 
 def committee_filter(campaign_id: int, raw: Optional[str], visible: Optional[set[int]]):
@@ -74,6 +79,33 @@ def evaluation_query(campaign_id: int, unit_ids: Optional[set[int]] = None, stat
     if key:
         query = query.where(Questionnaire.key == key)
     return query
+
+
+def manage_query(campaign_id: int, questionnaire_key: Optional[str] = None,
+                 unit_ids: Optional[set[int]] = None) -> Select:
+    """One row per evaluation for the management table: unit, questionnaire, status, window, rules."""
+    query = (select(Evaluation.id, Unit.code.label("unit_code"), Unit.name.label("unit"), Questionnaire.key,
+                    Questionnaire.title, Questionnaire.version, Evaluation.status, Evaluation.opens_at,
+                    Evaluation.closes_at, Evaluation.threshold, Evaluation.min_ballots, Evaluation.paper_double_entry)
+             .join(Unit, Unit.id == Evaluation.unit_id)
+             .join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
+             .where(Evaluation.campaign_id == campaign_id))
+    if questionnaire_key:
+        query = query.where(Questionnaire.key == questionnaire_key)
+    if unit_ids is not None:
+        query = query.where(Evaluation.unit_id.in_(unit_ids))
+    return query
+
+
+def group_names(evaluation_ids: list[int]) -> dict[int, list[str]]:
+    """The rater groups of each evaluation on a page, in one query."""
+    names: dict[int, list[str]] = {}
+    for evaluation_id, name in db.session.execute(
+            select(evaluation_group.c.evaluation_id, RaterGroup.name)
+            .join(RaterGroup, RaterGroup.id == evaluation_group.c.rater_group_id)
+            .where(evaluation_group.c.evaluation_id.in_(evaluation_ids)).order_by(RaterGroup.id)):
+        names.setdefault(evaluation_id, []).append(name)
+    return names
 
 
 def evaluation_totals(query: Select) -> dict:

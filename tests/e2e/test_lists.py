@@ -36,15 +36,17 @@ def _height(page) -> int:
     return page.evaluate("() => document.documentElement.scrollHeight")
 
 
-def test_a_named_unit_is_found_from_the_units_page_which_stays_short(app, server, new_page, shot):
+def test_a_named_unit_is_found_from_the_units_page_which_stays_short(app, server, new_page, shot, axe):
     campaign_id = _demo_units(app)
-    page = new_page(viewport=SCREEN)
+    page = new_page(viewport=SCREEN, bypass_csp=True)  # axe goes in as an inline script
     login(page, server, "lists-organiser", PASSWORD)
     page.goto(f"{server}/admin/units?campaign={campaign_id}")
     shot(page, "units")
     assert re.search(r"单位 726 个", page.locator("p.meta").first.inner_text())
     assert page.locator("table.data tbody tr").count() == 50
     assert _height(page) <= 3 * SCREEN["height"], _height(page)
+    serious, _undecided = axe(page, "units")
+    assert serious == [], serious  # the search box, sortable headers and pager are labelled
 
     page.get_by_role("searchbox", name=re.compile("搜索")).fill(UNIT)
     page.get_by_role("button", name="搜索", exact=True).click()

@@ -78,6 +78,9 @@ def test_units_search_finds_a_named_unit_and_the_page_holds_50(app, big):
     assert _names(found) == ["第42号单位"] and "共 1 条" in found
     assert "别处单位" in client.get(base + "&q=别处党委").get_data(as_text=True)  # by its parent's name
     assert "共 0 条" in client.get(base + "&q=no such unit").get_data(as_text=True)
+    assert "共 0 条" in client.get(base + "&q=%25").get_data(as_text=True)  # "%" is a character, not a wildcard
+    past_the_end = client.get(base + "&page=999").get_data(as_text=True)
+    assert 'aria-current="page" class="current">2<' in past_the_end and "显示第 51–65 条" in past_the_end
 
 
 def test_units_sort_order_and_page_two(app, big):

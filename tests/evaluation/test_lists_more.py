@@ -112,10 +112,13 @@ def test_audit_log_search_export_and_english_labels(app, world):
     assert "共 1 条" in html and "账号 新人" in html
     rows = _csv(client.get("/admin/audit.csv?q=新人"))
     assert len(rows) == 2 and rows[1][3] == "账号 新人"
+    client.get(f"/admin/campaigns/{world['campaign']}/evaluations.csv")  # audited as campaign:<id>
     client.get("/lang/en")
     english = client.get("/admin/audit?q=新人").get_data(as_text=True)
     table = english[english.index("<tbody>"):english.index("</tbody>")]
-    assert "账号" not in table and "Account 新人" in table
+    assert "账号" not in table and "Account 新人" in table and "Create account" in table
+    exports = client.get("/admin/audit?action=export").get_data(as_text=True)
+    assert f"Campaign {world['campaign']}" in exports and "Export" in exports
 
 
 BAD_ARGS = ["page=-1", "page=abc", "sort=DROP", "dir=x", "q=" + "y" * 3000, "q=%00", "role=god", "state=?",

@@ -134,3 +134,11 @@ def test_bad_arguments_give_a_page_never_a_500(app, world):
                      "/admin/audit?", "/admin/audit.csv?"):
             status = client.get(path + arg).status_code
             assert status in (200, 400), (path + arg[:30], status)
+
+
+def test_work_hub_lists_units_a_page_at_a_time_in_the_readers_scope(app, world):
+    campaign = world["campaign"]
+    organiser = _client(app, "org").get(f"/admin/campaigns/{campaign}/work?q=别处单位").get_data(as_text=True)
+    assert "共 1 条" in organiser and ">别处单位</a>" in organiser
+    liaison = _client(app, "li").get(f"/admin/campaigns/{campaign}/work").get_data(as_text=True)
+    assert ">第一单位</a>" in liaison and "别处单位" not in liaison

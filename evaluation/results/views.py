@@ -24,7 +24,12 @@ from evaluation.accounts.permissions import (
     ALL_ROLES, can_see_campaign, can_see_unit, may_open, role_required, visible_unit_ids,
 )
 from evaluation.results.frames import campaign_keys
-from evaluation.services import ServiceError, campaigns, evaluation_rows
+from evaluation.services import ServiceError, campaigns
+from evaluation.campaigns.evaluation_list import (
+    EVALUATION_LIST, committee_filter, evaluation_query, evaluation_totals, export_table as evaluation_table,
+)
+from evaluation.list_exports import download
+from evaluation.listing import all_rows, page_of, read_args
 
 KEY_TITLES = {"satisfaction": _l("满意度测评"), "meeting": _l("民主生活会质量民主测评"),
               "report_review": _l("群众评议分析检查报告")}
@@ -120,15 +125,37 @@ def campaign_report(campaign_id: int):
     return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id, memo=False))
 
 
+def _evaluation_list(campaign_id: int) -> dict:
+    """The evaluations list's campaign, filters and select, in the reader's scope (page and export share it)."""
+    item = _campaign_or_404(campaign_id)
+    choices, committee_id, units = committee_filter(campaign_id, request.args.get("committee"),
+                                                    visible_unit_ids(current_user))
+    status = request.args.get("status")
+    status = status if status in STATUS_LABELS else None
+    return {"campaign": item, "committees": choices, "committee_id": committee_id, "status": status,
+            "query": evaluation_query(campaign_id, units, status)}
+
+
 @bp.route("/campaigns/<int:campaign_id>/evaluations")
 @role_required(*ALL_ROLES)
 def evaluations(campaign_id: int):
-    """Every evaluation of a campaign with status, codes issued and ballots received."""
-    item = _campaign_or_404(campaign_id)
-    visible = visible_unit_ids(current_user)
-    rows = [r for r in evaluation_rows(campaign_id) if visible is None or r["unit_id"] in visible]
-    totals = {"ballots": sum(r["ballots"] for r in rows), "codes": sum(r["codes"] for r in rows)}
-    return render_template("evaluation/campaign.html", campaign=item, rows=rows, totals=totals)
+    """Every evaluation of a campaign with status, codes issued and ballots received: searched, sorted, paged."""
+    context = _evaluation_list(campaign_id)
+    query = context.pop("query")
+    return render_template("evaluation/campaign.html", totals=evaluation_totals(query),
+                           page=page_of(EVALUATION_LIST, query, read_args(EVALUATION_LIST)), **context)
+
+
+@bp.route("/campaigns/<int:campaign_id>/evaluations.<fmt>")
+@role_required(*ALL_ROLES)
+def evaluations_export(campaign_id: int, fmt: str):
+    """The evaluations list as CSV or XLSX: the page's filters, search and order, every page, the reader's units."""
+    context = _evaluation_list(campaign_id)
+    header, cells = evaluation_table(all_rows(EVALUATION_LIST, context["query"], read_args(EVALUATION_LIST)),
+                                     STATUS_LABELS)
+    name = context["campaign"].name
+    return download(fmt, _("测评"), header, cells, f"campaign-{campaign_id}-evaluations",
+                    _("%(campaign)s-测评与参与率", campaign=name), f"campaign:{campaign_id}")
 
 
 @bp.route("/evaluations/<int:evaluation_id>")

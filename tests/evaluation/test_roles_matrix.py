@@ -44,7 +44,8 @@ def world(app, campaign, scan_dir):
         own = {"campaign_id": ids["campaign"], "evaluation_id": ids["a"], "unit_id": ids["unit_a"],
                "batch_id": batch[ids["a"]], "group_id": campaign["groups"]["党员"],
                "questionnaire_id": evaluation.questionnaire_id, "item_id": item.id, "scale_id": item.scale_id,
-               "user_id": viewer_id, "code": ids["codes"][0], "token": "0" * 22}
+               "user_id": viewer_id, "code": ids["codes"][0], "token": "0" * 22,
+               "fmt": "csv"}
         own.update(_work_ids(evaluation, ids, viewer_id))
     # scan batches (string ids) and review tokens share names with code batches and API tokens
     own["_sheets"] = _sheet_ids(app, ids)

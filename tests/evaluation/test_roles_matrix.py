@@ -20,7 +20,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Role
 
-PUBLIC_ENDPOINTS = {"static", "plotly_js", "auth.login"}
+PUBLIC_ENDPOINTS = {"static", "auth.login"}
 #: Needs a signed-in account but is no admin page (and would end the session of the test client).
 SIGN_OUT = "auth.logout"
 METHODS = ("GET", "POST")

@@ -29,7 +29,7 @@ from analysis.scoring import DEFAULT_THRESHOLD
 MAKEUP_COLOUR = "#d62728"      # red: needs make-up
 JUDGED_COLOUR = "#1f77b4"      # blue: judged, no make-up
 NOT_JUDGED_COLOUR = "#c7c7c7"  # grey: too few ballots to judge
-ROW_PX = 16                    # per bar/row: 60 rows (the default slice) stay readable and short
+ROW_PX = 12                    # per bar/row: 60 rows (the default slice) stay readable and short
 FRAME_PX = 180                 # title, axes and legend around the rows
 # Shades by polarity; darker = earlier (better) option within its polarity.
 POLARITY_SHADES = {
@@ -118,7 +118,7 @@ def ranking_figure(unit_results: pd.DataFrame, threshold: float | None = None,
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=translate(N_("总体满意率")))
     # categoryarray fixes the order across the three traces (first = bottom)
     fig.update_yaxes(categoryorder="array", categoryarray=list(frame["label"]),
-                     automargin=True, tickfont={"size": 11})
+                     automargin=True, tickfont={"size": 10})
     return fig
 
 
@@ -165,10 +165,10 @@ def heatmap_figure(item_results: pd.DataFrame, threshold: float | None = None,
     titled = translate(N_("%(title)s(阈值 %(limit)s)")) % {"title": title, "limit": threshold_label(limit)}
     fig.update_layout(title={"text": titled, "y": 0.995,
                              "yref": "container", "yanchor": "top"},
-                      height=max(400, ROW_PX * len(unit_order) + FRAME_PX + 60),
-                      margin={"l": 10, "r": 20, "t": 150, "b": 10})
+                      height=max(400, ROW_PX * len(unit_order) + FRAME_PX + 30),
+                      margin={"l": 10, "r": 20, "t": 120, "b": 10})
     fig.update_xaxes(side="top", tickangle=-30, automargin=True)
-    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 10})
     return fig
 
 

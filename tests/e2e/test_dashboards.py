@@ -63,7 +63,7 @@ def test_liaison_sees_own_unit_and_cannot_reach_another(seeded, server, new_page
     ids = seeded
     username, own = LIAISON
     page = new_page(**LAPTOP)
-    page.route("**/plotly.min.js", lambda route: route.abort())  # charts are not the point here (saves time)
+    page.route("**/plotly.min.js*", lambda route: route.abort())  # charts are not the point here (saves time)
     login(page, server, username, PASSWORD)
 
     response = page.goto(f"{server}/admin/evaluations/{ids['evaluations'][own]}")

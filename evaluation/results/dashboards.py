@@ -145,7 +145,8 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     units = ranking.with_ranks(disclosure.rank_units(disclosure.mask_unjudged(units)))
     sliced = committee_id is None and not show_all and len(units) > 2 * ranking.EDGE
     shown = ranking.edges(units) if sliced else units
-    heat_items = disclosure.judged_rows(items[items["evaluation_id"].isin(shown["evaluation_id"])])
+    shown_items = items[items["evaluation_id"].isin(shown["evaluation_id"])]
+    heat_items = disclosure.judged_rows(shown_items)
     makeup = units[units["needs_makeup"]]
     days = ranking.per_day(ballots_per_day(shown_ids, group_id))
     return {
@@ -161,7 +162,7 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
                    "ballots": int(units["n_ballots"].sum())},
         "makeup_rows": makeup.to_dict("records"),
         "committee_rows": committees.to_dict("records"),
-        "heat_table": heatmap_table(heat_items if len(heat_items) else items.iloc[0:0]),
+        "heat_table": heatmap_table(shown_items),
         "rounds": [plain_round(r) for r in makeup_rounds(shown_ids)],
         "threshold": float(frames.evaluations["threshold"].iloc[0]) if len(frames.evaluations) else 0.6,
         "ranking_json": figure_json(ranking_figure(shown, translate=gettext, reason_column=reason_column()))

@@ -14,8 +14,8 @@ from .seed import FLAGGED, LIAISON, NOT_JUDGED, PASSWORD
 
 def _ranking_units(page) -> set[str]:
     """Unit names in the ranking table beside the chart."""
-    table = page.locator("section[aria-labelledby=rank-h] table")
-    return {name.strip() for name in table.locator("tbody tr td:nth-child(2)").all_inner_texts()}
+    table = page.locator("#ranking-table")
+    return {name.strip() for name in table.locator("tbody tr td:nth-child(2)").all_text_contents()}
 
 
 def test_organiser_filters_opens_flagged_unit_and_downloads_xlsx(seeded, server, new_page, shot, artifacts):

@@ -2,13 +2,13 @@
 
 Data: the ``seeded`` campaign of tests/e2e/seed.py (two committees, five units,
 下角社区 flagged for make-up), built once for the module; the tests here only
-read it. The organiser's flow also takes the README's overview picture.
+read it. The README's overview picture is taken on the 272-unit demo (test_overview_demo.py).
 """
 from __future__ import annotations
 
 import re
 
-from .conftest import LAPTOP, README_SCREENSHOTS, ROOT, SCREENSHOTS, login, readme_shot
+from .conftest import LAPTOP, README_SCREENSHOTS, ROOT, SCREENSHOTS, login
 from .seed import FLAGGED, LIAISON, NOT_JUDGED, PASSWORD
 
 
@@ -28,7 +28,6 @@ def test_organiser_filters_opens_flagged_unit_and_downloads_xlsx(seeded, server,
     page.get_by_role("link", name=re.compile("深入学习实践科学发展观活动")).click()
     page.wait_for_selector("#fig-ranking .main-svg")  # plotly, served locally, drew the chart
     shot(page, "overview")
-    readme_shot(page, artifacts, "campaign-overview.png", page.locator("section[aria-labelledby=rank-h]"))
     kpis = page.locator("ul.kpis").inner_text()
     assert re.search(r"5\s*个单位", kpis) and re.search(r"1\s*个需补课", kpis), kpis
     assert _ranking_units(page) == set(ids["units"])

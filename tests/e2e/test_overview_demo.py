@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .conftest import login
+from .conftest import login, readme_shot
 
 DEMO_PASSWORD = "ceping-demo-e2e"
 SCREEN = {"width": 1366, "height": 900}
@@ -44,13 +44,14 @@ def demo(server, database_url):
     _empty_all_tables(database_url)
 
 
-def test_the_overview_fits_three_screens_and_finds_a_unit_in_two_clicks(demo, server, new_page, shot):
+def test_the_overview_fits_three_screens_and_finds_a_unit_in_two_clicks(demo, server, new_page, shot, artifacts):
     page = new_page(viewport=SCREEN)
     login(page, server, "demo-e2e", DEMO_PASSWORD)
     page.goto(f"{server}/admin/campaigns/{demo['campaign']}")
     page.wait_for_selector("#fig-ranking .main-svg")  # charts drawn after load: their height counts too
     page.wait_for_selector("#fig-heatmap .main-svg")
     shot(page, "overview")
+    readme_shot(page, artifacts, "campaign-overview.png", page.locator("section[aria-labelledby=rank-h]"))
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height <= 3 * SCREEN["height"], height
     ranking = page.locator("#ranking-table tbody a")

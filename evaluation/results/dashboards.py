@@ -23,7 +23,7 @@ from models import (
 )
 
 from evaluation.results.frames import Frames, campaign_evaluation_ids, evaluation_id_source, load_frames
-from evaluation.results.overview_parts import (  # noqa: F401  (reason_column is read here by older callers)
+from evaluation.results.overview_parts import (
     ballots_per_day, frames_committees, heatmap_table, load_units_only, plain_round, reason_column,
 )
 

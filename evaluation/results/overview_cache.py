@@ -50,7 +50,8 @@ def _code_version() -> str:
     """
     root = Path(current_app.root_path)
     digest = hashlib.sha256()
-    for pattern in ("analysis/*.py", "evaluation/*.py", "templates/evaluation/*.html", "templates/macros/*.html",
+    # evaluation/**: the overview is computed in evaluation/results/, a subpackage a flat pattern would miss.
+    for pattern in ("analysis/*.py", "evaluation/**/*.py", "templates/evaluation/*.html", "templates/macros/*.html",
                     "i18n.py", "translations/**/*.po"):
         for path in sorted(root.glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode() + b"\x00" + path.read_bytes())

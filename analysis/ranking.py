@@ -54,3 +54,14 @@ def per_day(days: pd.DataFrame) -> pd.DataFrame:
     frame = days.assign(day=pd.to_datetime(days["day"])).groupby("day", as_index=True)["n"].sum()
     full = pd.date_range(frame.index.min(), frame.index.max(), freq="D")
     return frame.reindex(full, fill_value=0).rename_axis("day").reset_index().astype({"n": "int64"})
+
+
+def ranked_documents(units: list[dict]) -> list[dict]:
+    """Unit results documents (analysis.documents) in ranking order: judged best first, then the
+    units not judged, by name — the order of the overview's table, for the exports."""
+    def key(doc: dict) -> tuple:
+        judged = bool(doc.get("judged")) and doc.get("overall_rate") is not None
+        return (not judged, -(doc["overall_rate"] if judged else 0.0), str(doc.get("unit") or ""),
+                doc.get("evaluation_id") or 0)
+
+    return sorted(units, key=key)

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_babel import gettext
 from flask_login import current_user
 
+from analysis import ranking
 from analysis.tables import results_csv_chunks, results_workbook
 from analysis.xlsx_stream import stream_xlsx
 from extensions import db
@@ -81,10 +82,12 @@ def _campaign_document(campaign_id: int) -> dict:
     unit_ids = _scope(campaign_id, request.args.get("committee", type=db_id))
     try:
         # the same disclosure as every page (analysis/disclosure.py): nothing resting on < min_ballots
-        return campaign_document(campaign_id, request.args.get("questionnaire") or None, unit_ids=unit_ids,
-                                 for_liaison=current_user.role is Role.LIAISON)
+        document = campaign_document(campaign_id, request.args.get("questionnaire") or None, unit_ids=unit_ids,
+                                     for_liaison=current_user.role is Role.LIAISON)
     except ResultsNotFound:
         abort(404)
+    # rows in the overview's ranking order: units not judged (no rate) last
+    return {**document, "units": ranking.ranked_documents(document["units"])}
 
 
 def _evaluation_document(evaluation_id: int) -> dict:

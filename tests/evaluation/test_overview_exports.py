@@ -82,3 +82,28 @@ def test_liaison_filter_lists_only_their_committee_and_ignores_another(app, clie
     assert other.status_code == 200
     page = other.get_data(as_text=True)
     assert "第一单位" in page and "别处" not in page and "没有单位需要补课" not in page
+
+
+def test_a_unit_not_judged_comes_last_in_the_campaign_exports_even_with_the_lower_id(app, client, campaign):
+    """第一单位 (lower id) has 5 ballots: not judged; 第二单位 has 8, all 满意: judged. Exports rank, not sort by id."""
+    from evaluation.services import create_evaluation, create_user
+    from results_data import _submit
+    from surveys import box
+
+    with app.app_context():
+        small = campaign["evaluation"]
+        judged = create_evaluation(campaign["units"][1], "satisfaction", ["党员"], open_now=True).id
+        for _ in range(5):
+            _submit(app, small, "党员", [0] * 6, None)
+        for _ in range(8):
+            _submit(app, judged, "党员", [1] * 6, None)
+        box.close([small, judged])
+        create_user("organiser1", PASSWORD, "organiser")
+    login(client, "organiser1")
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/admin/campaigns/{campaign['campaign']}/results.csv").data.decode("utf-8-sig"), newline="")))
+    assert [r["evaluation_id"] for r in rows][0] == str(judged) and rows[-1]["evaluation_id"] == str(small)
+    assert rows[-1]["overall_rate"] == "" and rows[-1]["judged"] == "False"
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/admin/campaigns/{campaign['campaign']}/results.xlsx").data))
+    units = [row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert [u[0] for u in units] == [judged, small] and units[-1][-3] is None  # overall_rate withheld

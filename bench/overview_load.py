@@ -10,6 +10,7 @@ transferred (``encodedDataLength`` of every response: headers and compressed bod
 the time to the ``load`` event, and the page's height; then the medians.
 
     python -m bench.overview_load --runs 3
+    python -m bench.overview_load --keep --phone --liaison 区教育工委
     python -m bench.overview_load --base http://127.0.0.1:5000 --user demo --password ceping-demo
 
 Run by hand from the repository root; pytest never runs it.
@@ -31,6 +32,22 @@ NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8
            "uploadThroughput": 750_000 / 8}
 CPU_SLOWDOWN = 4
 VIEWPORT = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+LIAISON = ("bench-liaison", "bench-liaison-password")
+
+
+def add_liaison(url: str, committee: str) -> None:
+    """A liaison account bound to the demo committee named ``committee`` (once)."""
+    from bench.common import make_app
+    from evaluation.services import create_user
+    from extensions import db
+    from models import Unit, User
+
+    app = make_app(url)
+    with app.app_context():
+        if db.session.scalar(db.select(User.id).where(User.username == LIAISON[0])) is None:
+            unit = db.session.scalar(db.select(Unit.id).where(Unit.name == committee))
+            create_user(LIAISON[0], LIAISON[1], "liaison", unit)
 
 
 def build_demo(url: str) -> None:
@@ -41,9 +58,9 @@ def build_demo(url: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def measure(browser, base: str, path: str, user: str, password: str) -> dict:
+def measure(browser, base: str, path: str, user: str, password: str, viewport: dict = VIEWPORT) -> dict:
     """One cold first view of ``path``: bytes transferred, ms to `load`, page height, requests."""
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=viewport is PHONE)
     page = context.new_page()
     page.goto(base + "/login")
     page.fill("input[name=username]", user)
@@ -88,10 +105,14 @@ def main() -> None:
     parser.add_argument("--password", default="ceping-demo")
     parser.add_argument("--path", default="/admin/campaigns/1")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--phone", action="store_true", help="a 390x844 phone instead of 1366x900")
+    parser.add_argument("--liaison", metavar="COMMITTEE",
+                        help="sign in as a liaison of this demo committee (created in --db), e.g. 区教育工委")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    print_facts("overview first view, throttled (1.6 Mbit/s, 150 ms, 4x CPU), 1366x900")
+    print_facts(f"overview first view, throttled (1.6 Mbit/s, 150 ms, 4x CPU), {'390x844' if args.phone else '1366x900'}"
+                f"{', liaison of ' + args.liaison if args.liaison else ''}")
     server = None
     if args.base is None:
         if args.db.startswith("sqlite:///") and not args.keep:
@@ -102,13 +123,17 @@ def main() -> None:
                     os.remove(path + suffix)
         if not args.keep:
             build_demo(args.db)
+        if args.liaison:
+            add_liaison(args.db, args.liaison)
         server = Server(args.db, workers=2)
     base = args.base or server.base
     try:
         with sync_playwright() as manager:
             browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=["--no-sandbox", "--disable-gpu"])
-            runs = [measure(browser, base, args.path, args.user, args.password) for _ in range(args.runs)]
+            user, password = LIAISON if args.liaison else (args.user, args.password)
+            viewport = PHONE if args.phone else VIEWPORT
+            runs = [measure(browser, base, args.path, user, password, viewport) for _ in range(args.runs)]
             browser.close()
     finally:
         if server is not None:

@@ -98,7 +98,7 @@ def makeup_rounds(followup_ids: list[int]) -> list[dict]:
 
 def results_for(evaluation_ids: list[int]) -> tuple[Frames, pd.DataFrame]:
     """Frames and unit results for a list of evaluations."""
-    frames = load_frames(evaluation_ids)
+    frames = load_frames(evaluation_ids, per_option=False)
     return frames, analysis.unit_results(*frames.args())
 
 
@@ -113,7 +113,8 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     without one the best and worst :data:`analysis.ranking.EDGE` unless ``show_all``. A
     committee the reader may not pick (another committee, for a liaison) counts as none.
     """
-    frames = load_frames(campaign_evaluation_ids(campaign_id, key))
+    # Rates and make-up need the tallies summed by polarity only (no option-share chart here).
+    frames = load_frames(campaign_evaluation_ids(campaign_id, key), per_option=False)
     choices = frames_committees(load_units_only(campaign_id), visible)
     if committee_id not in {cid for cid, _ in choices}:
         committee_id = None  # an unknown or foreign committee shows nothing of it, not an empty page

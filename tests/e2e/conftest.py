@@ -29,7 +29,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 #: The README's screenshots, taken by the flows that pass those pages (see :func:`readme_shot`).
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-README_SCREENSHOTS = ("rater-phone.png", "campaign-overview.png")
+README_SCREENSHOTS = ("rater-phone.png", "campaign-overview.png", "units-list.png")
 CHROMIUM = os.environ.get("CEPING_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

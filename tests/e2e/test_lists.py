@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from .conftest import login
+from .conftest import login, readme_shot
 from .seed import PASSWORD
 
 SCREEN = {"width": 1366, "height": 900}
@@ -36,12 +36,14 @@ def _height(page) -> int:
     return page.evaluate("() => document.documentElement.scrollHeight")
 
 
-def test_a_named_unit_is_found_from_the_units_page_which_stays_short(app, server, new_page, shot, axe):
+def test_a_named_unit_is_found_from_the_units_page_which_stays_short(app, server, new_page, shot, axe, artifacts):
     campaign_id = _demo_units(app)
     page = new_page(viewport=SCREEN, bypass_csp=True)  # axe goes in as an inline script
     login(page, server, "lists-organiser", PASSWORD)
     page.goto(f"{server}/admin/units?campaign={campaign_id}")
     shot(page, "units")
+    # README picture: the search box, sortable headers and the first rows of the 726.
+    readme_shot(page, artifacts, "units-list.png", page.locator("table.data tbody tr").nth(11))
     assert re.search(r"单位 726 个", page.locator("p.meta").first.inner_text())
     assert page.locator("table.data tbody tr").count() == 50
     assert _height(page) <= 3 * SCREEN["height"], _height(page)

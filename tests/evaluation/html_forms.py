@@ -152,3 +152,14 @@ def open_link(client, url: str, status: int = 200) -> str:
     response = client.post("/v", data={"code": parts.fragment})
     assert response.status_code == status, (url, response.status_code)
     return response.get_data(as_text=True)
+
+
+def confirm_step(client, html: str, url: str, count: int):
+    """Press the button of a confirmation page (evaluation/campaigns/confirm.py), checking it states ``count``.
+
+    Returns the response to that second POST. Fails if the page is not a confirmation, or
+    asks to confirm another number than the one the test expects.
+    """
+    form = form_with(html, url, fields=("confirm",))
+    assert form.data()["confirm"] == str(count), (form.data()["confirm"], count)
+    return client.post(form.action, data=form.data())

@@ -20,7 +20,7 @@ import io
 import re
 from urllib.parse import urlsplit
 
-from html_forms import form_with, open_link
+from html_forms import confirm_step, form_with, open_link
 from sqlalchemy import func, select
 
 from extensions import db
@@ -148,7 +148,9 @@ def print_slips(org, evaluation_id: int) -> list[dict]:
 
     url = f"/admin/evaluations/{evaluation_id}/codes"
     form = form_with(page(org, url), url, fields=("groups", "count", "nonce"))
-    html = post(org, url, form.data(count="5", button=("output", "slips")), status=200).get_data(as_text=True)
+    asked = post(org, url, form.data(count="5", button=("output", "slips")), status=200).get_data(as_text=True)
+    assert "共 15 个" in asked and "slip-code" not in asked  # the count first, no code yet
+    html = confirm_step(org, asked, url, 15).get_data(as_text=True)
     uri = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(uri).decode("utf-8-sig"))))
     assert len(rows) == 15 and {r["unit_code"] for r in rows} == {"U001"} and html.count("<svg") == 15

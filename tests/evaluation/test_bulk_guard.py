@@ -56,7 +56,7 @@ def test_bulk_codes_skip_a_unit_deactivated_after_its_evaluation_was_made(app, c
     client.post(f"/admin/units/{gone}/active", data={"active": "0"})
     response = client.post(f"/admin/campaigns/{org['campaign']}/codes", data={
         "questionnaire": "satisfaction", "scope": "all", "groups": [org["groups"]["党员"]], "count": "2",
-        "nonce": "n1", "output": "csv"})
+        "nonce": "n1", "output": "csv", "confirm": "10"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     with app.app_context():
         issued = dict(db.session.execute(select(Evaluation.unit_id, func.count()).join(

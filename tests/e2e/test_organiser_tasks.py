@@ -47,15 +47,20 @@ def test_bulk_issue_shows_running_seconds_and_is_sent_once(seeded, server, new_p
     page.route(re.compile(r".*/codes$"), slow_post)
     page.get_by_label(re.compile("每个测评主体的数量")).fill("3")
     groups = page.locator("input[name=groups]:checked").count()
-    page.evaluate(WATCH_BUSY)
     page.get_by_role("button", name=re.compile("打印测评条")).click()
+    # First the count, in words, and no code yet: one click never issues (evaluation/campaigns/confirm.py).
+    page.wait_for_selector(".confirm-question")
+    assert f"共 {3 * groups} 个" in page.locator(".confirm-question").inner_text()
+    assert page.locator(".slip").count() == 0
+    page.evaluate(WATCH_BUSY)
+    page.get_by_role("button", name=re.compile(f"确认发放 {3 * groups} 个测评码")).click()
     page.wait_for_selector(".slip")  # the slips answer the POST at the same address
     shot(page, "slips-after-busy")
     seen = page.evaluate("JSON.parse(sessionStorage.getItem('busy-seen') || '[]')")
     assert seen, "no progress was shown while the server worked"
     assert re.search(r"正在处理.*已用 \d+ 秒", seen[-1]["text"]), seen
-    assert seen[-1]["busy"] == "true" and seen[-1]["disabled"] >= 1, seen
-    assert len(posts) == 1, posts  # the second submit was held back
+    assert seen[-1]["busy"] == "true", seen  # (its one button is the submitter; the count below shows the hold)
+    assert len(posts) == 2, posts  # the question, then the confirmation; the second submit was held back
     assert groups >= 1 and page.locator(".slip").count() == 3 * groups
 
 

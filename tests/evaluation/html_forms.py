@@ -163,3 +163,23 @@ def confirm_step(client, html: str, url: str, count: int):
     form = form_with(html, url, fields=("confirm",))
     assert form.data()["confirm"] == str(count), (form.data()["confirm"], count)
     return client.post(form.action, data=form.data())
+
+
+def post_confirmed(client, url: str, data):
+    """POST a form that asks for confirmation first, then confirm the count its page stated.
+
+    For tests about what the action does; tests/evaluation/test_codes_confirm.py and
+    test_bulk.py check the confirmation itself.
+    """
+    import re
+
+    from werkzeug.datastructures import MultiDict
+
+    response = client.post(url, data=data)
+    html = response.get_data(as_text=True)
+    stated = re.search(r'name="confirm" value="([^"]*)"', html) if response.status_code == 200 else None
+    if stated is None:
+        return response
+    data = MultiDict(data)
+    data["confirm"] = stated.group(1)
+    return client.post(url, data=data)

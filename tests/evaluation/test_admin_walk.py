@@ -122,12 +122,13 @@ def test_a_new_organiser_walks_through_issue_4(csrf_app, count_rows):
     form = form_with(page(org, new_url), new_url, fields=("questionnaire", "groups", "threshold"))
     assert set(form.choices("groups")) == set(form.data().getlist("groups")) and len(form.choices("groups")) == 3
     double_entry = form.choices("paper_double_entry")[0]  # ticking the box ("paper ballots keyed in twice")
-    html = follow(org, post(org, new_url, form.data(questionnaire="satisfaction", paper_double_entry=double_entry)))
+    asked = post(org, new_url, form.data(questionnaire="satisfaction", paper_double_entry=double_entry), status=200)
+    html = follow(org, confirm_step(org, asked.get_data(as_text=True), new_url, 90))
     assert "已建立 90 个测评,跳过 0 个" in html and "共 90 个测评" in html
     manage_url = f"/admin/campaigns/{campaign_id}/evaluations/manage"
     form = form_with(html, manage_url, action="/evaluations/apply", fields=("target",))
-    html = follow(org, post(org, form.action, form.data(target="key:satisfaction", button=("action", "open")),
-                            status=303))
+    asked = post(org, form.action, form.data(target="key:satisfaction", button=("action", "open")), status=200)
+    html = follow(org, confirm_step(org, asked.get_data(as_text=True), form.action, 90))
     assert "已开启 90 个测评" in html
     evaluation_of = {code: int(eid) for eid, code in re.findall(r'<label for="ev-(\d+)">(U\d{3}) ', html)}
     assert len(evaluation_of) == 90 and "草稿" not in html.split("<tbody>")[1]

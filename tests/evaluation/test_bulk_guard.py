@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import BallotCode, Evaluation, EvaluationStatus, Unit
+from tests.evaluation.html_forms import post_confirmed
 from tests.evaluation.manage_data import audit_rows, build_units, login, make_user
 
 RACE = "其他组织者刚刚为部分单位建立了同一测评表的测评,本次未建立任何测评"
@@ -32,7 +33,7 @@ def org(app, client):
 def _create(client, data, **overrides):
     form = {"questionnaire": "satisfaction", "scope": "all", "groups": list(data["groups"].values()),
             "threshold": "60", "min_ballots": "8", **overrides}
-    return client.post(f"/admin/campaigns/{data['campaign']}/evaluations/new", data=form)
+    return post_confirmed(client, f"/admin/campaigns/{data['campaign']}/evaluations/new", form)
 
 
 def _count(app, *where) -> int:

@@ -149,7 +149,7 @@ def open_link(client, url: str, status: int = 200) -> str:
 
     parts = urlsplit(url)
     assert parts.path == "/v" and parts.fragment, url  # the code rides after "#", never in the path
-    response = client.post("/v", data={"code": parts.fragment})
+    response = client.post("/v", data={"code": parts.fragment}, follow_redirects=True)
     assert response.status_code == status, (url, response.status_code)
     return response.get_data(as_text=True)
 

@@ -100,7 +100,7 @@ def test_reprint_voids_the_unused_and_issues_as_many_as_a_new_batch(app, client,
     assert code_status(old[0]) is CodeStatus.USED  # its ballot stays
     assert all(code_status(c) is CodeStatus.VOID for c in old[1:])
     assert all(code_status(c) is CodeStatus.UNUSED for c in new)
-    assert client.post("/v", data={"code": old[1]}).status_code == 410  # the lost slip no longer opens
+    assert client.post("/v", data={"code": old[1]}, follow_redirects=True).status_code == 410  # the lost slip no longer opens
     with app.app_context():
         batches = db.session.execute(select(CodeBatch.id, CodeBatch.evaluation_id, CodeBatch.rater_group_id,
                                             CodeBatch.count).order_by(CodeBatch.id)).all()

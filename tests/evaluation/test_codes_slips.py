@@ -53,7 +53,7 @@ def test_slip_sheet_shows_n_qr_codes_and_n_grouped_codes_that_each_work(client, 
     for code in codes:
         # The QR code on the page is exactly the one for the absolute /v/<code> link.
         assert str(qr_svg(f"http://localhost/v#{code}")) in html
-        assert client.post("/v", data={"code": code}).status_code == 200
+        assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
 
 
 def test_slips_are_split_into_pages_of_ten(client, org):
@@ -165,16 +165,16 @@ def test_bad_issuing_forms_are_refused_in_chinese(client, org, count_rows, form,
 
 def test_void_a_batch(app, client, org, answers_for, count_rows, code_status, count_ballots):
     codes = CODE.findall(_issue(client, org["evaluation"], [org["groups"]["党员"]], 3).get_data(as_text=True))
-    assert client.post("/v", data={**(answers_for(org["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(org["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 303
     with app.app_context():
         batch_id = db.session.scalar(select(CodeBatch.id))
     response = client.post(f"/admin/batches/{batch_id}/void")
     assert response.status_code == 303
     assert "已作废 2 个" in client.get(response.headers["Location"]).get_data(as_text=True)
     for code in codes[1:]:
-        voided = client.post("/v", data={"code": code})
+        voided = client.post("/v", data={"code": code}, follow_redirects=True)
         assert voided.status_code == 410 and "测评码已作废" in voided.get_data(as_text=True)
-    assert client.post("/v", data={"code": codes[0]}).status_code == 409  # the used one keeps its ballot
+    assert client.post("/v", data={"code": codes[0]}, follow_redirects=True).status_code == 409  # the used one keeps its ballot
     assert count_ballots() == 1 and code_status(codes[0]) is CodeStatus.USED
     [entry] = audit_rows(app, "codes_void")
     assert entry.target == f"batch:{batch_id}" and json.loads(entry.detail)["unused_voided"] == 2

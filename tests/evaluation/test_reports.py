@@ -53,7 +53,7 @@ def test_report_returned_once_then_passed(app, client, campaign, issue):
         assert review.status is EvaluationStatus.OPEN and review.previous_id is None
     # raters read the report (escaped) on their ballot page
     code = issue(first.evaluation_id, "群众代表", 1)[0]
-    ballot = client.post("/v", data={"code": code}).get_data(as_text=True)
+    ballot = client.post("/v", data={"code": code}, follow_redirects=True).get_data(as_text=True)
     assert "分析检查报告(第 1 轮)" in ballot and "&lt;b&gt;草稿&lt;/b&gt;" in ballot and "<b>草稿</b>" not in ballot
     # a new round is refused while this one awaits its verdict
     assert _start(client, ids["u1"], ROUND2).status_code == 400

@@ -144,18 +144,32 @@ def _ballot(row, code: str, stale: CSRFError | None):
     answers = answers_from_form(form, items)
     result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers, evaluation.questionnaire_id)
     if result is SubmitResult.STORED:
-        session.pop(SESSION_CODE, None)
+        _forget(code)
         session[SESSION_DONE] = True
         if questionnaire.quiz:  # shown once on the thanks page, from the answers just posted
-            session[SESSION_SCORE] = quiz_score.score(questionnaire.id, questionnaire.frozen, questionnaire.pass_mark,
-                                                      answers)
+            session[SESSION_SCORE] = _score(questionnaire, answers)
         # Post/Redirect/Get (303: the browser follows with a GET): Back and reload never re-post the ballot.
         return redirect(url_for("surveys.thanks"), code=303)
     if result is SubmitResult.BUSY:
         return render_template("errors/error.html", code=503, title=_("系统繁忙"),
                                message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
-    session.pop(SESSION_CODE, None)
+    _forget(code)
     return _code_problem(code_state_after_reject(row.code_hash))
+
+
+def _forget(code: str) -> None:
+    """Drop the session's open code once it has voted (or cannot), but not another tab's newer code."""
+    if session.get(SESSION_CODE) == normalise_code(code):
+        session.pop(SESSION_CODE, None)
+
+
+def _score(questionnaire, answers) -> dict | None:
+    """The taker's score, or None: the ballot is stored already, so a scoring fault must not become a 500."""
+    try:
+        return quiz_score.score(questionnaire.id, questionnaire.frozen, questionnaire.pass_mark, answers)
+    except Exception:  # noqa: BLE001 - logged; the thanks page then simply shows no score
+        current_app.logger.exception("learning-test score not computed")
+        return None
 
 
 def _focus_first_error(form) -> None:

@@ -140,3 +140,23 @@ def test_voiding_a_batch_asks_once_and_a_no_changes_nothing(seeded, server, new_
     assert len(asked) == 2 and len(posts) == 1
     shot(page, "batch-voided")
     assert "已作废" in page.locator("table").first.inner_text()
+
+
+def test_reprinting_a_lost_batch_states_the_count_first_then_prints_as_many(seeded, server, new_page, shot):
+    ids = seeded
+    page = new_page(**LAPTOP)
+    login(page, server, ids["organiser"], PASSWORD)
+    page.goto(f"{server}/admin/evaluations/{ids['evaluations']['下角社区']}/codes")
+    page.get_by_role("button", name="补印(丢失时)").first.click()
+    page.wait_for_selector(".confirm-question")
+    question = page.locator(".confirm-question").inner_text()
+    match = re.search(r"补印第 (\d+) 批:作废其中 (\d+) 个未使用的测评码,并为下角社区 · ", question)
+    assert match, question
+    shot(page, "reprint-asks")
+    assert page.locator(".slip").count() == 0  # nothing voided or issued yet
+    n = int(match.group(2))
+    page.get_by_role("button", name=f"确认补印 {n} 个测评码").click()
+    page.wait_for_selector(".slip")
+    shot(page, "reprint-slips")
+    assert page.locator(".slip").count() == n
+    assert page.locator(".slip .slip-unit", has_text="下角社区").count() == n

@@ -62,7 +62,7 @@ def vote(app, link: str, **answers) -> None:
     phone = app.test_client()
     form = form_with(open_link(phone, link), "/v", action="/v")
     first = {n: form.choices(n)[0] for n in form.names() if n.startswith("item_") and form.choices(n)}
-    post(phone, "/v", form.data(**{**first, **answers}))
+    post(phone, "/v", form.data(**{**first, **answers}), status=303)
 
 
 def number(pattern: str, html: str) -> int:

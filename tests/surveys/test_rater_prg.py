@@ -91,3 +91,13 @@ def test_the_form_token_outlives_a_long_questionnaire(csrf_app, campaign, issue,
     response = client.post("/v", data={**answers_for(campaign["evaluation"]), "csrf_token": token, "code": code,
                                        "ballot": "1"})
     assert response.status_code == 303 and code_status(code) is CodeStatus.USED
+
+
+def test_a_ballot_from_an_older_tab_leaves_the_newer_code_open(client, campaign, issue, answers_for):
+    older, newer = issue(campaign["evaluation"], "党员", 2)
+    client.post("/v", data={"code": older})
+    client.post("/v", data={"code": newer})  # a second tab
+    assert client.post("/v", data={**answers_for(campaign["evaluation"]), "code": older,
+                                   "ballot": "1"}).status_code == 303
+    html = client.get(QUESTIONNAIRE).get_data(as_text=True)
+    assert f'value="{format_code(newer)}"' in html and 'class="ballot"' in html

@@ -20,13 +20,16 @@ def confirmed(count: object) -> bool:
     return request.form.get(FIELD) == str(count)
 
 
-def ask(question: str, button: str, back: str, count: object, details: list[str] | None = None):
+def ask(question: str, button: str, back: str, count: object, details: list[str] | None = None,
+        download: bool = False):
     """The confirmation page: ``question`` in words, the posted fields again, and ``confirm=count``.
 
     ``details`` are short lines shown under the question (e.g. the units concerned).
+    ``download``: the answer is a file, so the page stays and shows no running seconds.
     Returned with status 200: nothing was done, nothing failed.
     """
     fields = [(name, value) for name in request.form if name != FIELD for value in request.form.getlist(name)]
     changed = FIELD in request.form  # a confirmation for another count: say why we ask again
     return render_template("manage/confirm.html", question=question, button=button, back=back, fields=fields,
-                           count=str(count), details=details or [], changed=changed, action=request.path)
+                           count=str(count), details=details or [], changed=changed, action=request.path,
+                           download=download)

@@ -67,14 +67,14 @@ def issued_response(result: Issue, output: str, back: str) -> Response:
     return _no_store(make_response(html))
 
 
-def _confirm_issue(targets, each: int, total: int, back: str):
+def _confirm_issue(targets, each: int, total: int, back: str, output: str):
     """The page that states the count before any code is issued (codes are shown only once)."""
     lines = [f"{e.unit.name} · {g.name}" for e, g in targets[:12]]
     if len(targets) > 12:
         lines.append(_("……另有 %(n)s 组", n=len(targets) - 12))
     question = _("将为 %(groups)s 组(单位 × 测评主体)各发放 %(each)s 个测评码,共 %(total)s 个。"
                  "测评码只显示这一次。", groups=len(targets), each=each, total=total)
-    return ask(question, _("确认发放 %(total)s 个测评码", total=total), back, total, lines)
+    return ask(question, _("确认发放 %(total)s 个测评码", total=total), back, total, lines, download=output == "csv")
 
 
 def _issue_from(form, targets, back: str, target: str):
@@ -89,7 +89,7 @@ def _issue_from(form, targets, back: str, target: str):
     try:
         total = check_issue(targets, form.count.data, limit)
         if not confirmed(total):  # one click never issues: the count is stated and confirmed first
-            return _confirm_issue(targets, form.count.data, total, back)
+            return _confirm_issue(targets, form.count.data, total, back, output)
         result = issue(targets, form.count.data, limit, current_user, target=target)
     except ServiceError as error:
         db.session.rollback()

@@ -40,7 +40,7 @@ def test_one_click_issues_nothing_the_count_is_stated_and_confirmed_first(client
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200 and count_rows(BallotCode) == 0 and not CODE.findall(html)
     assert "各发放 20 个测评码,共 60 个" in html and "确认发放 60 个测评码" in html
-    assert 'name="confirm" value="60"' in html and "第一单位 · 党员" in html
+    assert 'name="confirm" value="60"' in html and "第一单位 · 党员" in html and "data-busy" in html
     # A confirmation of another number (the form changed in between) asks again and issues nothing.
     again = client.post(_codes_url(org), data={"groups": groups, "count": 20, "output": "slips", "nonce": "a",
                                                "confirm": "59"}).get_data(as_text=True)
@@ -66,6 +66,7 @@ def test_bulk_issue_states_the_total_over_units(app, client, org, count_rows):
         "questionnaire": "satisfaction", "scope": "all", "groups": [org["groups"]["党员"]], "count": 5,
         "output": "csv"}).get_data(as_text=True)
     assert "2 组" in html and "共 10 个" in html and count_rows(BallotCode) == 0
+    assert "data-busy" not in html  # the answer is a download: no running seconds left spinning
 
 
 def _issue(client, org, n: int) -> list[str]:

@@ -143,7 +143,7 @@ def test_one_code_submitted_100_times_over_two_servers_stores_one_ballot(servers
     errors = [r for r in results if not isinstance(r, tuple)]
     assert not errors, errors[:3]
     statuses = Counter(r[0] for r in results)
-    assert statuses == {302: 1, 409: n - 1}, (statuses, servers.logs())
+    assert statuses == {303: 1, 409: n - 1}, (statuses, servers.logs())
     assert all("测评码已使用" in body for status, body in results if status == 409)
     assert count_ballots() == 1
     assert count_box(evaluation_id) == 1  # counted at closing, as the organiser's 开箱 does
@@ -188,7 +188,7 @@ def test_1000_codes_over_two_servers_store_1000_ballots_and_tallies_equal_a_reco
         outcomes = list(pool.map(rater, range(len(jobs))))
 
     statuses = Counter(status for status, _ in outcomes)
-    assert statuses == {302: 1000}, (statuses, [o for o in outcomes if o[0] != 302][:3], servers.logs())
+    assert statuses == {303: 1000}, (statuses, [o for o in outcomes if o[0] != 303][:3], servers.logs())
     assert count_ballots() == 1000
     assert count_rows(BallotCode, BallotCode.status == CodeStatus.USED) == 1000
     count_box(*campaign20)  # what the servers had not yet counted in their batches

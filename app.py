@@ -202,21 +202,10 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_assets(app: Flask) -> None:
-    """Serve plotly.js from the installed plotly package under /static/ (never a CDN).
+    """Versioned static URLs cached long, the vendored plotly.js, and compression where safe (assets.py)."""
+    import assets
 
-    Taking it from the package keeps the browser library in step with the
-    Python one that builds the figures, without committing a 4.6 MB file.
-    """
-    import plotly
-
-    vendor = os.path.join(os.path.dirname(plotly.__file__), "package_data")
-
-    def plotly_js():
-        from flask import send_from_directory
-
-        return send_from_directory(vendor, "plotly.min.js", max_age=7 * 24 * 3600)
-
-    app.add_url_rule("/static/vendor/plotly.min.js", "plotly_js", plotly_js)
+    assets.init_app(app)
 
 
 # Organiser pages and downloads, the API, sign-in, and the rater's questionnaire (it carries the code).

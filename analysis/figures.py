@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.ranking import label_ranks
 from analysis.reasons import percent_label, threshold_label
 from analysis.scoring import DEFAULT_THRESHOLD
 
 MAKEUP_COLOUR = "#d62728"      # red: needs make-up
 JUDGED_COLOUR = "#1f77b4"      # blue: judged, no make-up
 NOT_JUDGED_COLOUR = "#c7c7c7"  # grey: too few ballots to judge
-ROW_PX = 20                    # per bar/row, so 272 units stay readable
+ROW_PX = 12                    # per bar/row: 60 rows (the default slice) stay readable and short
 FRAME_PX = 180                 # title, axes and legend around the rows
 # Shades by polarity; darker = earlier (better) option within its polarity.
 POLARITY_SHADES = {
@@ -58,9 +59,9 @@ def _short(text: pd.Series, limit: int = 14) -> pd.Series:
     return raw.where(raw.str.len() <= limit, raw.str.slice(0, limit - 1) + "…")
 
 
-def _unit_labels(frame: pd.DataFrame) -> pd.Series:
-    """Escaped unit names; a name shared by several units gets '#id' so bars do not merge."""
-    names = inert(frame["unit"])
+def _unit_labels(frame: pd.DataFrame, text: pd.Series | None = None) -> pd.Series:
+    """Escaped unit names (or ``text``); a label shared by several units gets '#id' so bars do not merge."""
+    names = inert(frame["unit"] if text is None else text)
     units_per_name = frame["unit_id"].groupby(names).transform("nunique")
     return names.where(units_per_name <= 1, names + " #" + frame["unit_id"].astype(str))
 
@@ -89,7 +90,9 @@ def ranking_figure(unit_results: pd.DataFrame, threshold: float | None = None,
     rate = pd.to_numeric(unit_results["overall_rate"], errors="coerce").where(judged)
     frame = unit_results.assign(overall_rate=rate, judged=judged).sort_values(
         ["judged", "overall_rate", "unit_id"], na_position="first")
-    frame = frame.assign(label=_unit_labels(frame), reason=inert(frame[reason_column]))
+    # A ranked slice (analysis/ranking.py) carries ``rank``: its labels show it, so a gap reads as one.
+    text = label_ranks(frame) if "rank" in frame else None
+    frame = frame.assign(label=_unit_labels(frame, text), reason=inert(frame[reason_column]))
     status = np.select([~frame["judged"], frame["needs_makeup"]],
                        ["not_judged", "makeup"], default="ok")
     legend = {"makeup": (translate(N_("需要补课")), MAKEUP_COLOUR), "ok": (translate(N_("通过")), JUDGED_COLOUR),
@@ -115,7 +118,7 @@ def ranking_figure(unit_results: pd.DataFrame, threshold: float | None = None,
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=translate(N_("总体满意率")))
     # categoryarray fixes the order across the three traces (first = bottom)
     fig.update_yaxes(categoryorder="array", categoryarray=list(frame["label"]),
-                     automargin=True, tickfont={"size": 11})
+                     automargin=True, tickfont={"size": 10})
     return fig
 
 
@@ -162,10 +165,10 @@ def heatmap_figure(item_results: pd.DataFrame, threshold: float | None = None,
     titled = translate(N_("%(title)s(阈值 %(limit)s)")) % {"title": title, "limit": threshold_label(limit)}
     fig.update_layout(title={"text": titled, "y": 0.995,
                              "yref": "container", "yanchor": "top"},
-                      height=max(400, ROW_PX * len(unit_order) + FRAME_PX + 60),
-                      margin={"l": 10, "r": 20, "t": 150, "b": 10})
+                      height=max(400, ROW_PX * len(unit_order) + FRAME_PX + 30),
+                      margin={"l": 10, "r": 20, "t": 120, "b": 10})
     fig.update_xaxes(side="top", tickangle=-30, automargin=True)
-    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 10})
     return fig
 
 
@@ -237,4 +240,19 @@ def option_shares_figure(counts: pd.DataFrame, items: pd.DataFrame, groups: pd.D
         margin={"l": 10, "r": 20, "t": 90, "b": 40})
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def daily_figure(days: pd.DataFrame, title: str | None = None, translate=_same) -> go.Figure:
+    """Ballots counted per day (``analysis.ranking.per_day`` rows): a short bar chart.
+
+    A day's count is a number of ballots (of codes used), never tied to a unit or a
+    rater group here, so it discloses nothing the turnout figures do not.
+    """
+    title = title or translate(N_("每日收到测评票"))
+    fig = go.Figure(go.Bar(x=days["day"], y=days["n"], marker_color=JUDGED_COLOUR,
+                           hovertemplate=translate(N_("%{x|%Y-%m-%d}:%{y} 张<extra></extra>"))))
+    fig.update_layout(title=title, height=260, margin={"l": 10, "r": 10, "t": 50, "b": 30}, bargap=0.15)
+    fig.update_xaxes(tickformat="%m-%d")
+    fig.update_yaxes(automargin=True, rangemode="tozero")
     return fig

@@ -10,7 +10,10 @@ that costs at 1M ballots and where the time goes.
 Input frames (column names are the contract):
 
 * ``counts``: evaluation_id, unit_id, item_id, group_id, option_id, polarity, n
-  (one row per option chosen at least once; blank answers have no row)
+  (one row per option chosen at least once; blank answers have no row) — or the same
+  already summed by polarity: evaluation_id, unit_id, item_id, group_id, n_positive,
+  n_negative, n_unknown (one row per key; what a campaign's results read, since only
+  the option-share charts need the options)
 * ``ballots``: evaluation_id, unit_id, group_id, n_ballots
 * ``evaluations``: evaluation_id, unit_id, threshold, min_ballots
 * ``groups``: group_id, group, weight (NaN = no weight set)
@@ -93,6 +96,27 @@ def _evaluation_rules(evaluations: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def polarity_sums(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per-option counts summed by polarity: one row per evaluation × unit × item × group, sorted by key.
+
+    Columns: the keys, n_positive, n_negative, n_unknown (a polarity nobody chose counts 0).
+    Counts already in that shape (see the module docstring) are only sorted.
+    """
+    n_columns = [f"n_{p}" for p in POLARITIES]
+    if "polarity" not in counts.columns and set(n_columns) <= set(counts.columns):
+        out = counts[[*GROUP_KEYS, *n_columns]].sort_values(GROUP_KEYS, ignore_index=True)
+    else:
+        polarity = pd.Categorical(counts["polarity"])  # load_frames() hands it over categorical already
+        if polarity.isna().any() or not set(polarity.categories) <= set(POLARITIES):
+            unknown_polarities = set(counts["polarity"].unique()) - set(POLARITIES)
+            raise ValueError(f"unexpected polarity values: {sorted(unknown_polarities)}")
+        polarity = polarity.set_categories(POLARITIES)
+        # The counts spread into one column per polarity (zeros elsewhere), summed per key.
+        spread = counts[GROUP_KEYS].assign(**{f"n_{p}": counts["n"].where(polarity == p, 0) for p in POLARITIES})
+        out = spread.groupby(GROUP_KEYS, as_index=False).sum()
+    return out.astype(dict.fromkeys([*GROUP_KEYS, *n_columns], "int64"))
+
+
 def group_rates(counts: pd.DataFrame) -> pd.DataFrame:
     """Tally answers per evaluation × unit × item × rater group (rules 1–2).
 
@@ -100,16 +124,7 @@ def group_rates(counts: pd.DataFrame) -> pd.DataFrame:
     n_valid (= positive + negative), rate (n_positive / n_valid, NaN when n_valid is 0)
     and the Wilson interval ci_low, ci_high.
     """
-    polarity = pd.Categorical(counts["polarity"])  # load_frames() hands it over categorical already
-    if polarity.isna().any() or not set(polarity.categories) <= set(POLARITIES):
-        unknown_polarities = set(counts["polarity"].unique()) - set(POLARITIES)
-        raise ValueError(f"unexpected polarity values: {sorted(unknown_polarities)}")
-    polarity = polarity.set_categories(POLARITIES)
-    # The counts spread into one column per polarity (zeros elsewhere), summed per key:
-    # a polarity nobody chose still gets its column.
-    spread = counts[GROUP_KEYS].assign(**{f"n_{p}": counts["n"].where(polarity == p, 0) for p in POLARITIES})
-    out = spread.groupby(GROUP_KEYS, as_index=False).sum()
-    out = out.astype(dict.fromkeys([*GROUP_KEYS, "n_positive", "n_negative", "n_unknown"], "int64"))
+    out = polarity_sums(counts)
     out["n_valid"] = out["n_positive"] + out["n_negative"]
     out["rate"] = _safe_ratio(out["n_positive"], out["n_valid"])
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_positive"], out["n_valid"])

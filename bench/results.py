@@ -63,7 +63,7 @@ def in_process(app, campaign_id: int, repeat: int) -> dict:
         ids = campaign_evaluation_ids(campaign_id, KEY)
 
         def results():
-            frames = load_frames(ids)
+            frames = load_frames(ids, per_option=False)
             # As campaign_overview does: the item rates once, the unit results from them.
             analysis.unit_results(*frames.args(), per_item=analysis.item_results(*frames.args()))
             db.session.remove()

@@ -6,4 +6,8 @@ app.register_blueprints imports the view modules, so no package imports its view
 """
 from flask import Blueprint
 
+from evaluation.listing import list_url
+
 bp = Blueprint("evaluation", __name__, url_prefix="/admin")
+# Every list template builds its sort, page and export links with it (templates/macros/lists.html).
+bp.add_app_template_global(list_url, "list_url")

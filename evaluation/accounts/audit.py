@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -108,15 +107,6 @@ def entries(action: Optional[str] = None, username: Optional[str] = None, limit:
     return list(db.session.scalars(query))
 
 
-@dataclass
-class Page:
-    """One page of audit entries, newest first."""
-
-    entries: list[AuditLog]
-    page: int
-    has_next: bool
-
-
 def display_zone() -> dt.tzinfo:
     """The time zone audit times are shown and filtered in (config ``TIMEZONE``, default Asia/Shanghai)."""
     name = current_app.config.get("TIMEZONE") or "Asia/Shanghai"
@@ -124,29 +114,6 @@ def display_zone() -> dt.tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return dt.timezone.utc
-
-
-def search(action: Optional[str] = None, username: Optional[str] = None, since: Optional[dt.date] = None,
-           until: Optional[dt.date] = None, page: int = 1, per_page: int = 100) -> Page:
-    """Entries filtered by action, user name and a range of days (both ends included, local days).
-
-    Days are read in :func:`display_zone` and compared in UTC, the way ``at`` is stored.
-    """
-    zone, page = display_zone(), max(1, page)
-    query = select(AuditLog)
-    if action:
-        query = query.where(AuditLog.action == action)
-    if username:
-        query = query.where(AuditLog.username == username)
-    if since:
-        start = dt.datetime.combine(since, dt.time(), zone).astimezone(dt.timezone.utc)
-        query = query.where(AuditLog.at >= start)
-    if until:
-        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.timezone.utc)
-        query = query.where(AuditLog.at < end)
-    rows = list(db.session.scalars(query.order_by(AuditLog.id.desc()).offset((page - 1) * per_page)
-                                   .limit(per_page + 1)))
-    return Page(rows[:per_page], page, len(rows) > per_page)
 
 
 def usernames() -> list[str]:

@@ -9,17 +9,27 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql import Select
 
 from extensions import db
 from models import Campaign, Role, Unit, User
 
 from evaluation.accounts.audit import record
+from evaluation.listing import ListSpec
 from evaluation.services import N_, ServiceError, create_user, refusal
 from evaluation.text_checks import refuse_control
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
 ROLE_LABELS = {Role.ORGANISER: _l("组织者"), Role.LIAISON: _l("联络员"), Role.VIEWER: _l("查看者")}
+# Organisers first, then liaisons and viewers: spelled out, as an enum sorts by name on SQLite.
+_ROLE_ORDER = case((User.role == Role.ORGANISER, 0), (User.role == Role.LIAISON, 1), else_=2)
+#: The accounts list: by role, then name; searched in the name and the liaison's unit.
+USER_LIST = ListSpec(sorts={"role": _ROLE_ORDER, "username": User.username, "unit": Unit.code, "active": User.active},
+                     searched=(User.username, Unit.code, Unit.name), default_sort="role",
+                     tiebreak=(User.username, User.id))
+ROLES = {role.value: role for role in Role}
 
 
 def create_account(username: str, password: str, role: str, unit_id: Optional[int] = None) -> User:
@@ -39,10 +49,14 @@ def create_account(username: str, password: str, role: str, unit_id: Optional[in
         raise
 
 
-def user_rows() -> list[User]:
-    """Every account: organisers first, then liaisons and viewers, by name."""
-    order = {Role.ORGANISER: 0, Role.LIAISON: 1, Role.VIEWER: 2}
-    return sorted(db.session.scalars(select(User)), key=lambda u: (order[u.role], u.username))
+def user_query(role: Optional[str] = None, state: Optional[str] = None) -> Select:
+    """Accounts with their unit loaded, narrowed by role and by state (``active``/``inactive``)."""
+    query = select(User).outerjoin(Unit, Unit.id == User.unit_id).options(contains_eager(User.unit))
+    if role in ROLES:
+        query = query.where(User.role == ROLES[role])
+    if state in ("active", "inactive"):
+        query = query.where(User.active.is_(state == "active"))
+    return query
 
 
 def unit_choices() -> list[tuple[int, str]]:

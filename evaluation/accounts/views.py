@@ -13,14 +13,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from extensions import db
-from ids import db_id
 from models import Role, User
 
 from evaluation.accounts.services import (
-    ROLE_LABELS, change_password, create_account, reset_password, set_user_active, unit_choices, user_rows,
+    ROLE_LABELS, USER_LIST, change_password, create_account, reset_password, set_user_active, unit_choices,
+    user_query,
 )
 from evaluation.accounts.forms import AuditFilterForm, PasswordForm, ResetPasswordForm, UserForm
-from evaluation.accounts.audit import ACTIONS, display_zone, search, usernames
+from evaluation.accounts.audit import ACTIONS, display_zone, usernames
+from evaluation.accounts.audit_list import AUDIT_LIST, action_label, audit_query, export_table as audit_table, target_label
+from evaluation.list_exports import download
+from evaluation.listing import all_rows, page_of, read_args
 from evaluation.accounts.permissions import ALL_ROLES, role_required
 from evaluation.services import ServiceError
 from evaluation.accounts.sessions import mark_signed_in
@@ -37,7 +40,8 @@ def local_time(value: dt.datetime) -> str:
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"ROLE_LABELS": ROLE_LABELS, "ACTIONS": ACTIONS, "local_time": local_time}
+    return {"ROLE_LABELS": ROLE_LABELS, "ACTIONS": ACTIONS, "local_time": local_time, "target_label": target_label,
+            "action_label": action_label}
 
 
 def _user_form(formdata=True) -> UserForm:
@@ -46,11 +50,18 @@ def _user_form(formdata=True) -> UserForm:
     return form
 
 
+def _users_page(form, status: int = 200):
+    """The accounts list (searched, sorted, paged per the URL) with the new-account form."""
+    filters = {"role": request.args.get("role"), "state": request.args.get("state")}
+    page = page_of(USER_LIST, user_query(**filters), read_args(USER_LIST), entities=True)
+    return render_template("accounts/users.html", page=page, filters=filters, form=form), status
+
+
 @bp.route("/users")
 @role_required(Role.ORGANISER)
 def users():
     """Every account with its role, unit and state, and the form for a new one."""
-    return render_template("accounts/users.html", users=user_rows(), form=_user_form(formdata=False))
+    return _users_page(_user_form(formdata=False))
 
 
 @bp.route("/users", methods=["POST"])
@@ -66,7 +77,7 @@ def create():
         else:
             flash(_("已建立账号 %(name)s(%(role)s)", name=user.username, role=ROLE_LABELS[user.role]), "info")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/users.html", users=user_rows(), form=form), 400
+    return _users_page(form, 400)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -122,15 +133,29 @@ def password():
     return render_template("accounts/password.html", form=form), (400 if form.errors else 200)
 
 
+def _audit_filters():
+    """The audit page's filter form and its select (a bad date shows its error and is left out)."""
+    form = AuditFilterForm(request.args)
+    form.validate()
+    action = form.action.data if form.action.data in ACTIONS else None
+    query = audit_query(action, (form.user.data or "").strip()[:80] or None,
+                        None if form.since.errors else form.since.data, None if form.until.errors else form.until.data)
+    return form, query
+
+
 @bp.route("/audit")
 @role_required(Role.ORGANISER)
 def audit():
-    """The audit log, newest first, filtered by action, user and days; 100 entries a page."""
-    form = AuditFilterForm(request.args)
-    form.validate()  # a bad date shows its error and is left out of the filter
-    page = search(form.action.data or None, (form.user.data or "").strip()[:80] or None,
-                  None if form.since.errors else form.since.data, None if form.until.errors else form.until.data,
-                  page=request.args.get("page", 1, type=db_id))
-    arguments = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("accounts/audit.html", form=form, page=page, zone=display_zone(),
-                           names=usernames(), arguments=arguments)
+    """The audit log, newest first, filtered by action, user and days, searched; 50 entries a page."""
+    form, query = _audit_filters()
+    return render_template("accounts/audit.html", form=form, zone=display_zone(), names=usernames(),
+                           page=page_of(AUDIT_LIST, query, read_args(AUDIT_LIST), entities=True))
+
+
+@bp.route("/audit.<fmt>")
+@role_required(Role.ORGANISER)
+def audit_export(fmt: str):
+    """The audit entries the page's filters and search select, as CSV or XLSX (every page)."""
+    _form, query = _audit_filters()
+    header, cells = audit_table(all_rows(AUDIT_LIST, query, read_args(AUDIT_LIST), entities=True), local_time)
+    return download(fmt, _("操作日志"), header, cells, "audit-log", _("操作日志"), "audit")

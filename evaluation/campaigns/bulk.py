@@ -270,34 +270,3 @@ def change_rules(campaign_id: int, ids: Sequence[int], threshold: Optional[float
     db.session.commit()
     db.session.expire_all()
     return len(rows)
-
-
-def manage_rows(campaign_id: int, questionnaire_key: Optional[str] = None,
-                committee_id: Optional[int] = None) -> list[dict]:
-    """One row per evaluation for the management table: unit, questionnaire, status, window, rules, groups.
-
-    Two queries in all (evaluations, then their groups), whatever the number of units.
-    """
-    query = (select(Evaluation.id, Unit.code, Unit.name, Questionnaire.key, Questionnaire.title,
-                    Questionnaire.version, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
-                    Evaluation.threshold, Evaluation.min_ballots, Evaluation.paper_double_entry)
-             .join(Unit, Unit.id == Evaluation.unit_id)
-             .join(Questionnaire, Questionnaire.id == Evaluation.questionnaire_id)
-             .where(Evaluation.campaign_id == campaign_id).order_by(Questionnaire.key, Unit.code, Evaluation.id))
-    if questionnaire_key:
-        query = query.where(Questionnaire.key == questionnaire_key)
-    if committee_id is not None:
-        query = query.where(Evaluation.unit_id.in_(subtree_ids(committee_id)))
-    keys = ("id", "unit_code", "unit", "key", "title", "version", "status", "opens_at", "closes_at",
-            "threshold", "min_ballots", "paper_double_entry")
-    rows = [dict(zip(keys, row)) for row in db.session.execute(query)]
-    names: dict[int, list[str]] = {}
-    for evaluation_id, name in db.session.execute(
-            select(evaluation_group.c.evaluation_id, RaterGroup.name)
-            .join(RaterGroup, RaterGroup.id == evaluation_group.c.rater_group_id)
-            .join(Evaluation, Evaluation.id == evaluation_group.c.evaluation_id)
-            .where(Evaluation.campaign_id == campaign_id).order_by(RaterGroup.id)):
-        names.setdefault(evaluation_id, []).append(name)
-    for row in rows:
-        row["groups"] = names.get(row["id"], [])
-    return rows

@@ -18,12 +18,14 @@ from ids import db_id
 from models import Campaign, Evaluation, EvaluationStatus, Role, Unit
 
 from evaluation.campaigns.bulk import (
-    BulkSpec, change_rules, changing_ids, committees, create_evaluations, manage_rows, plan_create,
-    questionnaire_choices, rules_values, select_ids, set_status, to_local, to_utc,
+    BulkSpec, change_rules, changing_ids, committees, create_evaluations, plan_create, questionnaire_choices,
+    rules_values, select_ids, set_status, to_local, to_utc,
 )
 from evaluation.campaigns.confirm import ask, confirmed
 from evaluation.campaigns.evaluation_forms import ApplyForm, BulkCreateForm
 from evaluation.accounts.permissions import can_see_unit, role_required, subtree_ids, visible_unit_ids
+from evaluation.campaigns.evaluation_list import MANAGE_LIST, group_names, manage_query
+from evaluation.listing import page_of, read_args
 from evaluation.services import ServiceError
 
 bp = Blueprint("manage", __name__, url_prefix="/admin")
@@ -134,9 +136,11 @@ def evaluations(campaign_id: int):
     form = ApplyForm()
     form.target.choices = [("selected", _("勾选的测评"))] + [
         (f"key:{k}", _("本活动全部「%(title)s」", title=title)) for k, title in keys]
-    rows = manage_rows(campaign_id, key, committee_id)
-    return render_template("manage/evaluations.html", campaign=campaign, rows=rows, form=form, keys=keys,
-                           key=key, committees=all_committees, committee_id=committee_id)
+    query = manage_query(campaign_id, key, subtree_ids(committee_id) if committee_id is not None else None)
+    page = page_of(MANAGE_LIST, query, read_args(MANAGE_LIST))
+    return render_template("manage/evaluations.html", campaign=campaign, page=page, form=form, keys=keys,
+                           key=key, committees=all_committees, committee_id=committee_id,
+                           groups=group_names([r.id for r in page.rows]))
 
 
 @bp.route("/campaigns/<int:campaign_id>/evaluations/apply", methods=["POST"])
@@ -145,9 +149,11 @@ def apply(campaign_id: int):
     """Open, close or change the rules of the ticked evaluations (or all of one questionnaire)."""
     campaign_or_404(campaign_id)
     form = ApplyForm()
+    # Back to the same page of the same list: its filters, search, order and page came with the form.
+    kept = {k: request.form.get(k, "")[:200] or None for k in ("q", "sort", "dir", "page")}
     back = redirect(url_for(".evaluations", campaign_id=campaign_id,
                             questionnaire=request.form.get("questionnaire") or None,
-                            committee=request.form.get("committee", type=db_id)), code=303)
+                            committee=request.form.get("committee", type=db_id), **kept), code=303)
     if not form.validate():
         flash_errors(form)
         return back

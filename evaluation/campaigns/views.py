@@ -20,9 +20,12 @@ from evaluation.campaigns import import_store
 from evaluation.campaigns.groups import add_group, group_rows, update_group
 from evaluation.accounts.permissions import role_required
 from evaluation.services import ServiceError, campaigns
-from evaluation.campaigns.units import KIND_LABELS, create_campaign, edit_unit, move_unit, parent_choices, set_active, tree_rows
+from evaluation.campaigns.units import KIND_LABELS, create_campaign, edit_unit, move_unit, parent_choices, set_active
 from evaluation.campaigns.forms import CampaignForm, GroupForm, ImportForm, MoveForm, UnitForm
 from evaluation.campaigns.importing import UnitSheetError, apply_import, check_rows, parse_upload
+from evaluation.campaigns.unit_list import UNIT_LIST, export_table, unit_filters, unit_query, unit_totals
+from evaluation.list_exports import download
+from evaluation.listing import all_rows, page_of, read_args
 
 bp = Blueprint("units", __name__, url_prefix="/admin")
 
@@ -56,9 +59,11 @@ def _unit_or_404(unit_id: int) -> Unit:
 
 
 def _list_page(campaign: Optional[Campaign], import_form=None, campaign_form=None, status: int = 200):
+    filters = unit_filters(request.args)
+    page = page_of(UNIT_LIST, unit_query(campaign.id, **filters), read_args(UNIT_LIST)) if campaign else None
     return render_template(
-        "units/list.html", campaign=campaign, campaigns=campaigns(),
-        rows=tree_rows(campaign.id) if campaign else [],
+        "units/list.html", campaign=campaign, campaigns=campaigns(), page=page, filters=filters,
+        totals=unit_totals(campaign.id) if campaign else None,
         import_form=import_form or ImportForm(), campaign_form=campaign_form or CampaignForm(formdata=None),
     ), status
 
@@ -68,6 +73,19 @@ def _list_page(campaign: Optional[Campaign], import_form=None, campaign_form=Non
 def units():
     """The unit tree of a campaign (``?campaign=ID``, default the newest), the import form."""
     return _list_page(_chosen_campaign())
+
+
+@bp.route("/units/export.<fmt>")
+@role_required(Role.ORGANISER)
+def units_export(fmt: str):
+    """The units list as CSV or XLSX, with the page's search, filters and order (all pages)."""
+    campaign = _chosen_campaign()
+    if campaign is None:
+        abort(404)
+    rows = all_rows(UNIT_LIST, unit_query(campaign.id, **unit_filters(request.args)), read_args(UNIT_LIST))
+    header, cells = export_table(rows)
+    return download(fmt, _("单位"), header, cells, f"campaign-{campaign.id}-units",
+                    _("%(campaign)s-单位", campaign=campaign.name), f"campaign:{campaign.id}")
 
 
 @bp.route("/units/campaigns", methods=["POST"])

@@ -17,7 +17,10 @@ from flask_login import current_user
 from extensions import db
 from models import CodeBatch, Evaluation, Questionnaire, Role
 
-from evaluation.campaigns.evaluation_views import bp, campaign_or_404, evaluation_or_404, scope_choices, scope_unit_set
+from evaluation.campaigns.evaluation_views import (
+    bp, campaign_or_404, evaluation_or_404, localtime, scope_choices, scope_unit_set,
+)
+from evaluation.codes.batch_list import BATCH_LIST, batch_query, batch_table
 from evaluation.campaigns.evaluation_forms import BulkCodesForm, CodesForm, new_nonce
 from evaluation.codes.paper import pending
 from evaluation.accounts.permissions import role_required, visible_unit_ids
@@ -27,6 +30,10 @@ from evaluation.codes.slips import (
     CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, check_issue, csv_data_uri, csv_text, issue, qr_svg,
     slip_pages, targets_for, turnout_rows, void,
 )
+from evaluation.codes.turnout import TURNOUT_LIST, WORKLIST, turnout_query, turnout_table, turnout_totals, worklist_table
+from evaluation.campaigns.evaluation_list import committee_filter, evaluation_query, evaluation_totals
+from evaluation.list_exports import download
+from evaluation.listing import Page, all_rows, page_of, read_args
 from evaluation.codes.reprint import reprint, reprint_plan
 from evaluation.campaigns.confirm import ask, confirmed
 
@@ -148,6 +155,26 @@ def evaluation_codes(evaluation_id: int):
     return render_template("manage/evaluation_codes.html", **context), (400 if form.errors else 200)
 
 
+@bp.route("/campaigns/<int:campaign_id>/batches")
+@role_required(Role.ORGANISER, Role.LIAISON)
+def batches(campaign_id: int):
+    """Every code batch of the campaign in the reader's scope: searched, sorted, by committee, paged."""
+    filters = _turnout_filters(campaign_id)
+    page = page_of(BATCH_LIST, batch_query(campaign_id, filters["units"]), read_args(BATCH_LIST))
+    return render_template("manage/batches.html", page=page, **filters)
+
+
+@bp.route("/campaigns/<int:campaign_id>/batches.<fmt>")
+@role_required(Role.ORGANISER, Role.LIAISON)
+def batches_export(campaign_id: int, fmt: str):
+    """The batches list as CSV or XLSX, with the page's filters, search and order (counts only, never codes)."""
+    filters = _turnout_filters(campaign_id)
+    rows = all_rows(BATCH_LIST, batch_query(campaign_id, filters["units"]), read_args(BATCH_LIST))
+    header, cells = batch_table(rows, localtime)
+    return download(fmt, _("批次"), header, cells, f"campaign-{campaign_id}-batches",
+                    _("%(campaign)s-测评码批次", campaign=filters["campaign"].name), f"campaign:{campaign_id}")
+
+
 @bp.route("/batches/<int:batch_id>/void", methods=["POST"])
 @role_required(Role.ORGANISER)
 def void_batch(batch_id: int):
@@ -189,21 +216,29 @@ def reprint_batch(batch_id: int):
     return issued_response(result, "slips", back)
 
 
-def _turnout(campaign_id: int) -> tuple:
-    """The campaign, the questionnaire filter, the rows the user may see and their totals."""
+def _turnout_filters(campaign_id: int) -> dict:
+    """Campaign, questionnaire and committee filters of the turnout lists, in the reader's scope."""
     campaign = campaign_or_404(campaign_id)
-    key = request.args.get("questionnaire") or None
-    rows = turnout_rows(campaign_id, key, visible_unit_ids(current_user))
-    totals = {"issued": sum(r["issued"] for r in rows), "used": sum(r["used"] for r in rows)}
-    return campaign, key, rows, totals
+    choices, committee_id, units = committee_filter(campaign_id, request.args.get("committee"),
+                                                    visible_unit_ids(current_user))
+    return {"campaign": campaign, "key": request.args.get("questionnaire") or None, "committees": choices,
+            "committee_id": committee_id, "units": units}
+
+
+def _turnout(campaign_id: int) -> tuple[dict, Page]:
+    """The turnout page's filters and its page of rows (the JSON refresh reads the same page)."""
+    filters = _turnout_filters(campaign_id)
+    query = turnout_query(campaign_id, filters["key"], filters["units"])
+    filters["totals"] = turnout_totals(query)
+    return filters, page_of(TURNOUT_LIST, query, read_args(TURNOUT_LIST))
 
 
 @bp.route("/campaigns/<int:campaign_id>/turnout")
 @role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
 def turnout(campaign_id: int):
     """Turnout per unit × rater group: codes used / issued (voided codes not counted), as ballots arrive."""
-    campaign, key, rows, totals = _turnout(campaign_id)
-    return render_template("manage/turnout.html", campaign=campaign, rows=rows, totals=totals, key=key)
+    filters, page = _turnout(campaign_id)
+    return render_template("manage/turnout.html", page=page, **filters)
 
 
 @bp.route("/campaigns/<int:campaign_id>/turnout.json")
@@ -211,14 +246,48 @@ def turnout(campaign_id: int):
 def turnout_json(campaign_id: int):
     """The turnout page's counts, for static/js/turnout.js to refresh them in place as ballots arrive.
 
-    Counts only, in the user's scope, with the rates already formatted as the
-    page formats them; ``Cache-Control: no-store`` so no proxy serves old counts.
+    Counts only, in the user's scope, for the rows of the page being looked at (same filters,
+    search, order and page), with the rates already formatted as the page formats them;
+    ``Cache-Control: no-store`` so no proxy serves old counts.
     """
-    _, _key, rows, totals = _turnout(campaign_id)
+    filters, page = _turnout(campaign_id)
+    totals = filters["totals"]
     rate = (totals["used"] / totals["issued"]) if totals["issued"] else None
     body = {"issued": totals["issued"], "used": totals["used"], "rate": pct(rate, 0),
-            "rows": [{"key": f"{r['evaluation_id']}:{r['group']}", "issued": r["issued"], "used": r["used"],
-                      "rate": pct(r["rate"], 0)} for r in rows]}
+            "rows": [{"key": f"{r.evaluation_id}:{r.group}", "issued": r.issued, "used": r.used,
+                      "rate": pct(r.rate, 0)} for r in page.rows]}
     response = make_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/campaigns/<int:campaign_id>/turnout.<fmt>")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def turnout_export(campaign_id: int, fmt: str):
+    """The turnout list as CSV or XLSX: the page's filters, search and order, every page, the reader's units."""
+    filters = _turnout_filters(campaign_id)
+    query = turnout_query(campaign_id, filters["key"], filters["units"])
+    header, cells = turnout_table(all_rows(TURNOUT_LIST, query, read_args(TURNOUT_LIST)))
+    return download(fmt, _("参与率"), header, cells, f"campaign-{campaign_id}-turnout",
+                    _("%(campaign)s-参与率", campaign=filters["campaign"].name), f"campaign:{campaign_id}")
+
+
+@bp.route("/campaigns/<int:campaign_id>/worklist")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def worklist(campaign_id: int):
+    """The turnout worklist: open and closed evaluations, lowest turnout first, by committee."""
+    filters = _turnout_filters(campaign_id)
+    query = evaluation_query(campaign_id, filters["units"], key=filters["key"])
+    return render_template("manage/worklist.html", page=page_of(WORKLIST, query, read_args(WORKLIST)),
+                           totals=evaluation_totals(query), **filters)
+
+
+@bp.route("/campaigns/<int:campaign_id>/worklist.<fmt>")
+@role_required(Role.ORGANISER, Role.LIAISON, Role.VIEWER)
+def worklist_export(campaign_id: int, fmt: str):
+    """The worklist as CSV or XLSX, lowest turnout first, with the page's filters."""
+    filters = _turnout_filters(campaign_id)
+    query = evaluation_query(campaign_id, filters["units"], key=filters["key"])
+    header, cells = worklist_table(all_rows(WORKLIST, query, read_args(WORKLIST)))
+    return download(fmt, _("参与率工作清单"), header, cells, f"campaign-{campaign_id}-worklist",
+                    _("%(campaign)s-参与率工作清单", campaign=filters["campaign"].name), f"campaign:{campaign_id}")

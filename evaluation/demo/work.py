@@ -157,7 +157,7 @@ def _rectification(campaign_id: int, unit_ids: list[int], rng: random.Random) ->
 def _makeup_loop(campaign_id: int) -> Optional[int]:
     """Decide make-up for the first flagged unit, rectify it and re-evaluate it well."""
     ids = campaign_evaluation_ids(campaign_id, "satisfaction")
-    results = analysis.unit_results(*load_frames(ids).args())
+    results = analysis.unit_results(*load_frames(ids, per_option=False).args())
     flagged = results[results["needs_makeup"]].sort_values("unit_id")
     if not len(flagged):
         return None

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Optional
 
 import pandas as pd
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import case, func, select
 
 import analysis
-from analysis import disclosure
+from analysis import disclosure, ranking
 from analysis.documents import results_document
-from analysis.figures import heatmap_figure, option_shares_figure, ranking_figure
+from analysis.figures import daily_figure, heatmap_figure, option_shares_figure, ranking_figure
 from extensions import db
 from models import (
     Answer, Ballot, BallotCode, CodeBatch, CodeStatus, Evaluation, Item, ItemKind, MakeUp, Option,
@@ -23,6 +23,9 @@ from models import (
 )
 
 from evaluation.results.frames import Frames, campaign_evaluation_ids, evaluation_id_source, load_frames
+from evaluation.results.overview_parts import (
+    ballots_per_day, frames_committees, heatmap_table, load_units_only, plain_round, reason_column,
+)
 
 
 def figure_json(fig) -> str:
@@ -95,18 +98,26 @@ def makeup_rounds(followup_ids: list[int]) -> list[dict]:
 
 def results_for(evaluation_ids: list[int]) -> tuple[Frames, pd.DataFrame]:
     """Frames and unit results for a list of evaluations."""
-    frames = load_frames(evaluation_ids)
+    frames = load_frames(evaluation_ids, per_option=False)
     return frames, analysis.unit_results(*frames.args())
 
 
 def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = None,
-                      group_id: Optional[int] = None, visible: Optional[set[int]] = None) -> dict:
-    """Ranking, heatmap, make-up list, turnout and committee roll-up for one questionnaire.
+                      group_id: Optional[int] = None, visible: Optional[set[int]] = None,
+                      show_all: bool = False) -> dict:
+    """Ranking, heatmap, make-up list, turnout, committee roll-up and ballots per day for one questionnaire.
 
     Plain data only (frames, records, strings), so that it can be stored in a
     cache (:mod:`evaluation.results.overview_cache`); ``*_rows`` are the tables ready to print.
+    ``unit_rows`` rank every unit shown; the charts and ``shown_rows`` draw one committee, or
+    without one the best and worst :data:`analysis.ranking.EDGE` unless ``show_all``. A
+    committee the reader may not pick (another committee, for a liaison) counts as none.
     """
-    frames = load_frames(campaign_evaluation_ids(campaign_id, key))
+    # Rates and make-up need the tallies summed by polarity only (no option-share chart here).
+    frames = load_frames(campaign_evaluation_ids(campaign_id, key), per_option=False)
+    choices = frames_committees(load_units_only(campaign_id), visible)
+    if committee_id not in {cid for cid, _ in choices}:
+        committee_id = None  # an unknown or foreign committee shows nothing of it, not an empty page
     # Units whose per-group figures may be shown at all (analysis/disclosure.py): decided on the whole
     # unit, before a rater-group filter narrows the frames to one group.
     breakdown = disclosure.breakdown_units(frames.ballots, frames.evaluations)
@@ -131,80 +142,40 @@ def campaign_overview(campaign_id: int, key: str, committee_id: Optional[int] = 
     followups = set(frames.evaluations.loc[frames.evaluations["previous_id"].notna(), "evaluation_id"])
     units["is_followup"] = units["evaluation_id"].isin(followups)
     committees = analysis.committee_rollup(units) if len(units) else pd.DataFrame()
-    # Units not judged: no rate, no count of unsatisfactory items, ranked last (every role, every surface).
-    units = disclosure.rank_units(disclosure.mask_unjudged(units))
-    heat_items = disclosure.judged_rows(items)
+    # Units not judged: no rate, no rank, no count of unsatisfactory items, ranked last (every role, every surface).
+    units = ranking.with_ranks(disclosure.rank_units(disclosure.mask_unjudged(units)))
+    sliced = committee_id is None and not show_all and len(units) > 2 * ranking.EDGE
+    shown = ranking.edges(units) if sliced else units
+    shown_items = items[items["evaluation_id"].isin(shown["evaluation_id"])]
+    heat_items = disclosure.judged_rows(shown_items)
     makeup = units[units["needs_makeup"]]
+    days = ranking.per_day(ballots_per_day(shown_ids, group_id))
     return {
         "units": units,
         "items": items,
         "committees": committees,
         "makeup": makeup,
         "unit_rows": units.to_dict("records"),
+        "shown_rows": shown.to_dict("records"),
+        "sliced": sliced,
+        "committee_id": committee_id,
+        "totals": {"units": len(units), "judged": int(units["judged"].sum()), "makeup": len(makeup),
+                   "ballots": int(units["n_ballots"].sum())},
         "makeup_rows": makeup.to_dict("records"),
         "committee_rows": committees.to_dict("records"),
-        "heat_table": heatmap_table(items),
-        "rounds": [_plain_round(r) for r in makeup_rounds(shown_ids)],
+        "heat_table": heatmap_table(shown_items),
+        "rounds": [plain_round(r) for r in makeup_rounds(shown_ids)],
         "threshold": float(frames.evaluations["threshold"].iloc[0]) if len(frames.evaluations) else 0.6,
-        "ranking_json": figure_json(ranking_figure(units, translate=gettext, reason_column=reason_column()))
-        if len(units) else None,
+        "ranking_json": figure_json(ranking_figure(shown, translate=gettext, reason_column=reason_column()))
+        if len(shown) else None,
         "heatmap_json": figure_json(heatmap_figure(heat_items, translate=gettext)) if len(heat_items) else None,
-        "committee_choices": frames_committees(load_units_only(campaign_id), visible),
+        "day_rows": [(d.date().isoformat(), int(n)) for d, n in zip(days["day"], days["n"])],
+        "daily_json": figure_json(daily_figure(days, translate=gettext)) if len(days) else None,
+        "committee_choices": choices,
         "group_choices": [tuple(r) for r in db.session.execute(
             select(RaterGroup.id, RaterGroup.name).where(RaterGroup.campaign_id == campaign_id)
             .order_by(RaterGroup.id))],
     }
-
-
-def reason_column() -> str:
-    """The unit results' reason column in the reader's language (``reason_zh`` or ``reason_en``)."""
-    return "reason_en" if str(get_locale()) == "en" else "reason_zh"
-
-
-def heatmap_table(items: pd.DataFrame) -> dict:
-    """The heatmap's numbers as plain rows, computed once instead of filtered per cell in the template.
-
-    ``columns``: (item_id, position, text) by position; ``rows``: one per
-    evaluation in id order with ``unit``, ``judged`` (liaisons see judged rows
-    only) and ``cells``: (rate or None, below threshold) per column.
-    """
-    if not len(items):
-        return {"columns": [], "rows": []}
-    texts = items.drop_duplicates("item_id").sort_values("position")
-    columns = [(int(t.item_id), t.position, t.text) for t in texts.itertuples()]
-    cells: dict[tuple[int, int], tuple] = {}
-    for ev, item, rate, below in zip(items["evaluation_id"], items["item_id"], items["rate"],
-                                     items["unsatisfactory"]):
-        cells.setdefault((int(ev), int(item)), (rate, bool(below)))  # the first row, as before
-    first = items.drop_duplicates("evaluation_id").sort_values("evaluation_id")
-    rows = [{"evaluation_id": int(r.evaluation_id), "unit": r.unit, "judged": bool(r.judged),
-             "cells": [cells.get((int(r.evaluation_id), c[0]), (None, False)) for c in columns]}
-            for r in first.itertuples()]
-    return {"columns": columns, "rows": rows}
-
-
-def _plain_round(row: dict) -> dict:
-    """A make-up round with its decision as plain values (no ORM object may enter a cache)."""
-    decision = row["decision"]
-    return {**row, "decision": {"id": decision.id, "unit_id": decision.unit_id,
-                                "followup_id": decision.followup_id, "unit": {"name": decision.unit.name}}}
-
-
-def load_units_only(campaign_id: int) -> pd.DataFrame:
-    """The campaign's unit frame (for the committee filter)."""
-    from evaluation.results.frames import unit_frame
-
-    return unit_frame([campaign_id])
-
-
-def frames_committees(units: pd.DataFrame, visible: Optional[set[int]] = None) -> list[tuple[int, str]]:
-    """(id, name) of the committees in a unit frame, in tree order; with ``visible`` (a liaison's
-    units) only the committees those units belong to, so no other committee's name is shown."""
-    committees = units[units["kind"] == "committee"].sort_values("unit_id")
-    if visible is not None:
-        own = set(units.loc[units["unit_id"].isin(visible), "committee_id"].dropna().astype(int)) | set(visible)
-        committees = committees[committees["unit_id"].isin(own)]
-    return [(int(r.unit_id), r.unit) for r in committees.itertuples()]
 
 
 def options_frame(questionnaire_id: int) -> pd.DataFrame:

@@ -71,7 +71,7 @@ def campaign_document(campaign_id: int, questionnaire_key: Optional[str] = None,
     if unit_ids is not None:
         ids = list(db.session.scalars(select(Evaluation.id).where(Evaluation.id.in_(ids),
                                                                   Evaluation.unit_id.in_(unit_ids))))
-    frames = load_frames(ids)
+    frames = load_frames(ids, per_option=False)
     committees = json_records(analysis.committee_rollup(analysis.unit_results(*frames.args())))
     return {"campaign_id": campaign.id, "campaign": campaign.name, "questionnaire": key,
             "questionnaires": keys, "units": _sorted_documents(frames, for_liaison), "committees": committees}

@@ -1,4 +1,5 @@
-"""Downloads for organisers: results as CSV and XLSX, raw anonymous ballots as CSV and XLSX.
+"""Downloads: results as CSV and XLSX (every role, a liaison their own units), raw anonymous ballots
+as CSV and XLSX (organisers).
 
 The results files are flattened from the same documents the JSON API serves
 (:mod:`evaluation.results.frames`, :mod:`analysis.tables`), so a figure is the same wherever it
@@ -16,13 +17,18 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_babel import gettext
+from flask_login import current_user
 
+from analysis import ranking
 from analysis.tables import results_csv_chunks, results_workbook
 from analysis.xlsx_stream import stream_xlsx
 from extensions import db
-from models import Campaign, Role
+from ids import db_id
+from models import Campaign, Evaluation, Role, Unit, UnitKind
 
-from evaluation.accounts.permissions import role_required
+from evaluation.accounts.permissions import (
+    can_see_campaign, can_see_unit, role_required, subtree_ids, visible_unit_ids,
+)
 from evaluation.results.documents import ResultsNotFound, campaign_document, evaluation_document
 from evaluation.results.raw_ballots import ballot_csv_chunks, ballot_sheets
 
@@ -52,18 +58,45 @@ def _download(body: bytes | Iterable[str] | Iterable[bytes], mimetype: str, asci
     return response
 
 
+def _scope(campaign_id: int, committee_id) -> set[int] | None:
+    """The units an export may hold: the reader's own (a liaison's subtree, else all), narrowed to
+    ``?committee=ID`` when that is a committee of the campaign; an unknown one narrows nothing,
+    as on the overview, so a bad argument never answers an error or an empty file."""
+    visible = visible_unit_ids(current_user)
+    if committee_id is None:
+        return visible
+    committee = db.session.get(Unit, committee_id)
+    if committee is None or committee.campaign_id != campaign_id or committee.kind is not UnitKind.COMMITTEE:
+        return visible
+    members = subtree_ids(committee_id)
+    if visible is not None and not visible & members:
+        return visible  # another committee, for a liaison: as on the overview, it narrows nothing
+    return members if visible is None else visible & members
+
+
 def _campaign_document(campaign_id: int) -> dict:
-    """The campaign document for ``?questionnaire=KEY`` (default: most used), or 404."""
+    """The campaign document for ``?questionnaire=KEY`` (default: most used) and ``?committee=ID``,
+    narrowed to the reader's units, or 404 (a liaison's campaign without their units, too)."""
+    if not can_see_campaign(current_user, campaign_id):
+        abort(404)
+    unit_ids = _scope(campaign_id, request.args.get("committee", type=db_id))
     try:
-        return campaign_document(campaign_id, request.args.get("questionnaire") or None)
+        # the same disclosure as every page (analysis/disclosure.py): nothing resting on < min_ballots
+        document = campaign_document(campaign_id, request.args.get("questionnaire") or None, unit_ids=unit_ids,
+                                     for_liaison=current_user.role is Role.LIAISON)
     except ResultsNotFound:
         abort(404)
+    # rows in the overview's ranking order: units not judged (no rate) last
+    return {**document, "units": ranking.ranked_documents(document["units"])}
 
 
 def _evaluation_document(evaluation_id: int) -> dict:
-    """The evaluation document, or 404."""
+    """The evaluation document, or 404 (for a liaison, also another unit's evaluation)."""
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None or not can_see_unit(current_user, evaluation.unit_id):
+        abort(404)
     try:
-        return evaluation_document(evaluation_id)
+        return evaluation_document(evaluation_id, for_liaison=current_user.role is Role.LIAISON)
     except ResultsNotFound:
         abort(404)
 
@@ -83,7 +116,7 @@ def _evaluation_names(document: dict, suffix: str) -> tuple[str, str]:
 
 
 @bp.route("/campaigns/<int:campaign_id>/results.csv")
-@role_required(Role.ORGANISER, Role.VIEWER)
+@role_required(Role.ORGANISER, Role.VIEWER, Role.LIAISON)
 def campaign_results_csv(campaign_id: int):
     """Campaign results, one row per unit × item (``?questionnaire=KEY``)."""
     document = _campaign_document(campaign_id)
@@ -91,7 +124,7 @@ def campaign_results_csv(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/results.xlsx")
-@role_required(Role.ORGANISER, Role.VIEWER)
+@role_required(Role.ORGANISER, Role.VIEWER, Role.LIAISON)
 def campaign_results_xlsx(campaign_id: int):
     """Campaign results workbook: units, items and committees sheets."""
     document = _campaign_document(campaign_id)
@@ -99,7 +132,7 @@ def campaign_results_xlsx(campaign_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>/results.csv")
-@role_required(Role.ORGANISER, Role.VIEWER)
+@role_required(Role.ORGANISER, Role.VIEWER, Role.LIAISON)
 def evaluation_results_csv(evaluation_id: int):
     """One evaluation's results, one row per item."""
     document = _evaluation_document(evaluation_id)
@@ -107,7 +140,7 @@ def evaluation_results_csv(evaluation_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>/results.xlsx")
-@role_required(Role.ORGANISER, Role.VIEWER)
+@role_required(Role.ORGANISER, Role.VIEWER, Role.LIAISON)
 def evaluation_results_xlsx(evaluation_id: int):
     """One evaluation's results workbook: unit, items and rater-group sheets."""
     document = _evaluation_document(evaluation_id)

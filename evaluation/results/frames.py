@@ -15,11 +15,11 @@ from typing import Iterable, Optional
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, String, bindparam, cast, func, literal_column, select
+from sqlalchemy import Integer, String, bindparam, case, cast, func, literal_column, select
 
 from extensions import db
 from models import (
-    BallotTally, Evaluation, Item, ItemKind, Option, Questionnaire, RaterGroup, Tally, Unit, UnitKind,
+    BallotTally, Evaluation, Item, ItemKind, Option, Polarity, Questionnaire, RaterGroup, Tally, Unit, UnitKind,
     evaluation_group,
 )
 
@@ -110,6 +110,23 @@ def _tally_cells(ids) -> np.ndarray:
                             np.repeat(np.array(group_ids, dtype=np.int64), cells), triples[:, 1], triples[:, 2]])
 
 
+def _polarity_cells(ids) -> list[tuple]:
+    """evaluation_id, item_id, group_id, n_positive, n_negative, n_unknown of every scale item answered.
+
+    The tallies summed by their option's polarity in SQL: a fifth of the rows of the
+    option cells, and the scoring then needs no spread and no groupby over options
+    (bench/README.md, section 3: the cost of a campaign's results at 1M ballots).
+    """
+    sums = [func.sum(case((Option.polarity == polarity, Tally.n), else_=0)) for polarity in
+            (Polarity.POSITIVE, Polarity.NEGATIVE, Polarity.UNKNOWN)]
+    return raw_rows(
+        select(Tally.evaluation_id, Tally.item_id, Tally.rater_group_id, *sums)
+        .join(Option, Option.id == Tally.option_id)
+        .where(Tally.evaluation_id.in_(ids), Tally.n > 0,
+               Tally.item_id.in_(select(Item.id).where(Item.kind == ItemKind.SCALE)))
+        .group_by(Tally.evaluation_id, Tally.rater_group_id, Tally.item_id))
+
+
 def evaluation_id_source(ids: list[int]):
     """A selectable of these evaluation ids bound as ONE parameter.
 
@@ -127,8 +144,12 @@ def evaluation_id_source(ids: list[int]):
         func.json_each(bindparam("evaluation_ids", json.dumps(ids))))
 
 
-def load_frames(evaluation_ids: Iterable[int]) -> Frames:
-    """Tally the ballots of these evaluations (one query per frame, the ids bound once)."""
+def load_frames(evaluation_ids: Iterable[int], per_option: bool = True) -> Frames:
+    """Tally the ballots of these evaluations (one query per frame, the ids bound once).
+
+    ``per_option=False`` reads ``counts`` already summed by polarity (the second shape
+    analysis/scoring.py accepts): enough for rates and make-up, not for option shares.
+    """
     ids = evaluation_id_source(sorted(set(int(i) for i in evaluation_ids)))
     evaluations = _read(
         select(Evaluation.id, Evaluation.unit_id, Evaluation.threshold,
@@ -138,9 +159,15 @@ def load_frames(evaluation_ids: Iterable[int]) -> Frames:
     # Read the running tallies (kept in each ballot's transaction) rather than scanning answers
     # (`flask recount` proves them equal). The unit comes from the evaluation (a foreign key, so
     # every tally has one) and the polarity from its few distinct options.
-    counts = _with_units(_int_frame(_tally_cells(ids), ["evaluation_id", "item_id", "group_id", "option_id", "n"]),
-                         evaluations, ["evaluation_id", "unit_id", "item_id", "group_id", "option_id", "polarity", "n"])
-    if len(counts):
+    if not per_option:
+        sums = ["n_positive", "n_negative", "n_unknown"]
+        counts = _with_units(_int_frame(_polarity_cells(ids), ["evaluation_id", "item_id", "group_id", *sums]),
+                             evaluations, ["evaluation_id", "unit_id", "item_id", "group_id", *sums])
+    else:
+        counts = _with_units(_int_frame(_tally_cells(ids), ["evaluation_id", "item_id", "group_id", "option_id", "n"]),
+                             evaluations, ["evaluation_id", "unit_id", "item_id", "group_id", "option_id", "polarity",
+                                           "n"])
+    if per_option and len(counts):
         options, where = np.unique(counts["option_id"].to_numpy(), return_inverse=True)
         polarity = dict(raw_rows(select(Option.id, cast(Option.polarity, String))
                                  .where(Option.id.in_(options.tolist()))))
@@ -165,7 +192,7 @@ def load_frames(evaluation_ids: Iterable[int]) -> Frames:
         .order_by(Item.position),
         ["item_id", "text", "position"])
     units = unit_frame(select(Evaluation.campaign_id).where(Evaluation.id.in_(ids)))
-    counts["n"] = counts["n"].astype("int64")
+    counts = counts.astype(dict.fromkeys(["n"] if per_option else sums, "int64"))
     ballots["n_ballots"] = ballots["n_ballots"].astype("int64")
     groups["weight"] = groups["weight"].astype(float)
     return Frames(counts, ballots, evaluations, groups, items, units)

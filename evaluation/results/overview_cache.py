@@ -50,7 +50,8 @@ def _code_version() -> str:
     """
     root = Path(current_app.root_path)
     digest = hashlib.sha256()
-    for pattern in ("analysis/*.py", "evaluation/*.py", "templates/evaluation/*.html", "templates/macros/*.html",
+    # evaluation/**: the overview is computed in evaluation/results/, a subpackage a flat pattern would miss.
+    for pattern in ("analysis/*.py", "evaluation/**/*.py", "templates/evaluation/*.html", "templates/macros/*.html",
                     "i18n.py", "translations/**/*.po"):
         for path in sorted(root.glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode() + b"\x00" + path.read_bytes())
@@ -95,7 +96,7 @@ def _remembered(key: str, compute):
 
 def cached_overview(campaign_id: int, key: str, committee_id: Optional[int] = None, group_id: Optional[int] = None,
                     visible: Optional[set[int]] = None, role: str = "organiser",
-                    version: Optional[str] = None) -> dict:
+                    version: Optional[str] = None, show_all: bool = False) -> dict:
     """:func:`evaluation.results.dashboards.campaign_overview`'s plain parts (rows, figure JSON), cached.
 
     ``version`` is the campaign's data version if the caller read it already.
@@ -105,15 +106,16 @@ def cached_overview(campaign_id: int, key: str, committee_id: Optional[int] = No
     scope = None if visible is None else sorted(visible)
 
     def compute() -> dict:
-        view = campaign_overview(campaign_id, key, committee_id, group_id, visible)
+        view = campaign_overview(campaign_id, key, committee_id, group_id, visible, show_all)
         return {name: value for name, value in view.items() if name not in FRAMES}
 
-    return _remembered(cache_key(campaign_id, version, "view", key, committee_id, group_id, scope, role), compute)
+    parts = ("view", key, committee_id, group_id, scope, role, show_all)
+    return _remembered(cache_key(campaign_id, version, *parts), compute)
 
 
 def overview_body(campaign_id: int, requested: Optional[str], committee_id: Optional[int] = None,
                   group_id: Optional[int] = None, visible: Optional[set[int]] = None,
-                  role: str = "organiser") -> tuple[list[str], Optional[str], Optional[Markup]]:
+                  role: str = "organiser", show_all: bool = False) -> tuple[list[str], Optional[str], Optional[Markup]]:
     """The campaign's questionnaire keys, the one shown (``requested`` if it is one of them, else
     the first) and the overview page from its tabs down (``_overview_body.html``), rendered now
     from the cached overview; no body when the campaign has no rated questionnaire."""
@@ -122,8 +124,9 @@ def overview_body(campaign_id: int, requested: Optional[str], committee_id: Opti
     key = requested if requested in keys else (keys[0] if keys else None)
     if key is None:
         return keys, None, None
-    view = cached_overview(campaign_id, key, committee_id, group_id, visible, role, version)
+    view = cached_overview(campaign_id, key, committee_id, group_id, visible, role, version, show_all)
     body = render_template("evaluation/_overview_body.html", view=view, keys=keys, key=key, campaign_id=campaign_id,
-                           committee_id=committee_id, group_id=group_id, for_liaison=visible is not None,
+                           committee_id=view["committee_id"], group_id=group_id, for_liaison=visible is not None,
+                           show_all=show_all,
                            campaign={"id": campaign_id}, organiser=role == "organiser")
     return keys, key, Markup(body)

@@ -5,11 +5,14 @@ Views stay thin: they parse the request, check permissions and hand over to
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from extensions import db
 from ids import db_id
@@ -23,8 +26,13 @@ from evaluation.results.overview_cache import overview_body
 from evaluation.accounts.permissions import (
     ALL_ROLES, can_see_campaign, can_see_unit, may_open, role_required, visible_unit_ids,
 )
-from evaluation.results.frames import campaign_keys
-from evaluation.services import ServiceError, campaigns, evaluation_rows
+from evaluation.campaigns.evaluation_list import (
+    EVALUATION_LIST, committee_filter, evaluation_query, evaluation_totals, export_table as evaluation_table,
+)
+from evaluation.list_exports import download
+from evaluation.listing import all_rows, page_of, read_args
+from evaluation.results.frames import campaign_evaluation_ids, campaign_keys
+from evaluation.services import ServiceError, campaigns
 
 KEY_TITLES = {"satisfaction": _l("满意度测评"), "meeting": _l("民主生活会质量民主测评"),
               "report_review": _l("群众评议分析检查报告")}
@@ -83,7 +91,23 @@ def home():
 
     shown = [c for c in campaigns() if can_see_campaign(current_user, c.id)]
     form = CampaignForm(formdata=None) if not shown and current_user.role is Role.ORGANISER else None
-    return render_template("evaluation/home.html", campaigns=shown, campaign_form=form)
+    return render_template("evaluation/home.html", campaigns=shown, campaign_form=form,
+                           rated={c.id: rated_units(c.id, visible_unit_ids(current_user)) for c in shown})
+
+
+def rated_units(campaign_id: int, visible: Optional[set[int]] = None) -> int:
+    """The units the campaign's overview counts by default: those evaluated (current round) with its
+    first rated questionnaire, the same number as its "个单位" figure, so the two pages agree.
+
+    For a liaison (``visible``) only their own units, as on their overview. The home page's other
+    column counts every node of the unit tree (committees and branches too).
+    """
+    keys = campaign_keys(campaign_id)
+    ids = campaign_evaluation_ids(campaign_id, keys[0]) if keys else []
+    if visible is not None and ids:
+        ids = list(db.session.scalars(select(Evaluation.id).where(Evaluation.id.in_(ids),
+                                                                  Evaluation.unit_id.in_(visible))))
+    return len(ids)
 
 
 def _overview_context(campaign_id: int, memo: bool = True) -> dict:
@@ -97,15 +121,18 @@ def _overview_context(campaign_id: int, memo: bool = True) -> dict:
     group_id = request.args.get("group", type=db_id)
     visible = visible_unit_ids(current_user)
     requested = request.args.get("questionnaire")
+    # ?show=all draws every unit; anything else (or nothing) the default slice: one committee or both ends.
+    show_all = request.args.get("show") == "all"
     context = {"campaign": campaign, "committee_id": committee_id, "group_id": group_id}
     if memo:
         context["keys"], context["key"], context["body"] = overview_body(
-            campaign_id, requested, committee_id, group_id, visible, role=current_user.role.value)
+            campaign_id, requested, committee_id, group_id, visible, role=current_user.role.value, show_all=show_all)
         return context
     keys = context["keys"] = campaign_keys(campaign_id)
     key = context["key"] = requested if requested in keys else (keys[0] if keys else None)
     if key is not None:
-        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id, visible)
+        # The printed report lists every unit: paper has no link to "all".
+        context["view"] = campaign_overview(campaign_id, key, committee_id, group_id, visible, show_all=True)
     return context
 
 
@@ -123,15 +150,37 @@ def campaign_report(campaign_id: int):
     return render_template("evaluation/campaign_report.html", **_overview_context(campaign_id, memo=False))
 
 
+def _evaluation_list(campaign_id: int) -> dict:
+    """The evaluations list's campaign, filters and select, in the reader's scope (page and export share it)."""
+    item = _campaign_or_404(campaign_id)
+    choices, committee_id, units = committee_filter(campaign_id, request.args.get("committee"),
+                                                    visible_unit_ids(current_user))
+    status = request.args.get("status")
+    status = status if status in STATUS_LABELS else None
+    return {"campaign": item, "committees": choices, "committee_id": committee_id, "status": status,
+            "query": evaluation_query(campaign_id, units, status)}
+
+
 @bp.route("/campaigns/<int:campaign_id>/evaluations")
 @role_required(*ALL_ROLES)
 def evaluations(campaign_id: int):
-    """Every evaluation of a campaign with status, codes issued and ballots received."""
-    item = _campaign_or_404(campaign_id)
-    visible = visible_unit_ids(current_user)
-    rows = [r for r in evaluation_rows(campaign_id) if visible is None or r["unit_id"] in visible]
-    totals = {"ballots": sum(r["ballots"] for r in rows), "codes": sum(r["codes"] for r in rows)}
-    return render_template("evaluation/campaign.html", campaign=item, rows=rows, totals=totals)
+    """Every evaluation of a campaign with status, codes issued and ballots received: searched, sorted, paged."""
+    context = _evaluation_list(campaign_id)
+    query = context.pop("query")
+    return render_template("evaluation/campaign.html", totals=evaluation_totals(query),
+                           page=page_of(EVALUATION_LIST, query, read_args(EVALUATION_LIST)), **context)
+
+
+@bp.route("/campaigns/<int:campaign_id>/evaluations.<fmt>")
+@role_required(*ALL_ROLES)
+def evaluations_export(campaign_id: int, fmt: str):
+    """The evaluations list as CSV or XLSX: the page's filters, search and order, every page, the reader's units."""
+    context = _evaluation_list(campaign_id)
+    header, cells = evaluation_table(all_rows(EVALUATION_LIST, context["query"], read_args(EVALUATION_LIST)),
+                                     STATUS_LABELS)
+    name = context["campaign"].name
+    return download(fmt, _("测评"), header, cells, f"campaign-{campaign_id}-evaluations",
+                    _("%(campaign)s-测评与参与率", campaign=name), f"campaign:{campaign_id}")
 
 
 @bp.route("/evaluations/<int:evaluation_id>")

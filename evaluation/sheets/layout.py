@@ -20,6 +20,8 @@ from typing import Optional
 
 from models import ItemKind
 
+from .fonts import METRICS_FONT, register_metrics
+
 PAPERS = {"A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 MARKER_BASE = {"A4": 0, "A5": 100}
 MARKER_SIZE = 12.0       # mm, the black square of an ArUco marker including its border cells
@@ -27,7 +29,6 @@ MARKER_INSET = 8.0       # mm from the paper edge to the marker's outer edge
 MAX_PAGES = 25           # 4 ids per page, 100 ids per paper size
 BUBBLE_R = 2.5           # mm, radius of an answer circle
 QR_SIZE = 30.0           # mm, the QR's side with its quiet zone: 0.8 mm modules survive a blurred 150 dpi photo
-FONT = "STSong-Light"    # ReportLab's built-in CID font: needs no font file, prints Chinese
 TEXT_PT = 10.0
 LINE = 4.6               # mm per line of item text
 HEADER = {"A4": 62.0, "A5": 72.0}  # mm from the top where the items start (the header's fixed height)
@@ -131,19 +132,16 @@ def which_page(marker_id: int) -> Optional[tuple[str, int]]:
 
 
 def text_width(text: str, size: float = TEXT_PT) -> float:
-    """Width of ``text`` in mm in the sheet's font (ReportLab's metrics, the same for printer and reader)."""
+    """Width of ``text`` in mm as the layout measures it: ReportLab's built-in ``STSong-Light`` widths.
+
+    Never the embedded print font's: these widths ship inside ReportLab, so the
+    printer and the reader (which has no font file to ask) place every bubble
+    alike, and the printer squeezes its text to them (see :mod:`.fonts`).
+    """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    _register_font()
-    return stringWidth(text, FONT, size) * 25.4 / 72
-
-
-def _register_font() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    register_metrics()
+    return stringWidth(text, METRICS_FONT, size) * 25.4 / 72
 
 
 def wrap(text: str, width: float, size: float = TEXT_PT) -> list[str]:

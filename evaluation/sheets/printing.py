@@ -1,9 +1,10 @@
 """Printable answer sheets (纸质测评表) as one PDF: a sheet per code, drawn from :mod:`.layout`.
 
 Everything is black on white in vector form (markers, circles, QR), so a plain
-office laser printer reproduces it; the text uses ReportLab's built-in CID font
-``STSong-Light``, which needs no font file on the machine and shows Chinese in
-every PDF reader. The plain codes exist only in the PDF this returns.
+office laser printer reproduces it. The text is drawn in an embedded TrueType
+font (WenQuanYi Micro Hei, subset to the glyphs used) at the widths the layout
+measured, so it prints alike everywhere and never reaches a bubble (see
+:mod:`.fonts`). The plain codes exist only in the PDF this returns.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Sequence
 
 import segno
 
-from .layout import BUBBLE_R, FONT, LINE, MARKER_INSET, MARKER_SIZE, TEXT_PT, Layout, _register_font, wrap
+from . import fonts
+from .layout import BUBBLE_R, LINE, MARKER_INSET, MARKER_SIZE, TEXT_PT, Layout, wrap
 
 MM = 72 / 25.4
 INSTRUCTIONS = (
@@ -48,9 +50,11 @@ def render(sheets: Sequence[SheetText], placed: Layout) -> bytes:
     """One PDF holding every sheet in ``sheets`` (each ``placed.pages`` pages long)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    _register_font()
+    # The canvas's initial font would otherwise be Helvetica: a font in every page's resources that is never
+    # embedded (a printer's preflight lists it). A TrueType initial font adds nothing until text uses it.
+    initial = fonts.print_font() or fonts.METRICS_FONT
     out = io.BytesIO()
-    pdf = Canvas(out, pagesize=(placed.width * MM, placed.height * MM), pageCompression=1)
+    pdf = Canvas(out, pagesize=(placed.width * MM, placed.height * MM), pageCompression=1, initialFontName=initial)
     pdf.setTitle(sheets[0].title if sheets else "")
     for sheet in sheets:
         for page in range(placed.pages):
@@ -66,8 +70,7 @@ def _y(placed: Layout, y_mm: float) -> float:
 
 
 def _text(pdf, placed: Layout, x: float, y: float, text: str, size: float = TEXT_PT) -> None:
-    pdf.setFont(FONT, size)
-    pdf.drawString(x * MM, _y(placed, y), text)
+    fonts.draw(pdf, x * MM, _y(placed, y), text, size)
 
 
 def _page(pdf, sheet: SheetText, placed: Layout, page: int) -> None:

@@ -11,11 +11,12 @@ from flask_login import current_user
 
 from extensions import db
 from ids import db_id
-from models import Role, Suggestion
+from models import Role, Suggestion, Unit
 
 from evaluation.work import suggestions
-from evaluation.work.views import bp, campaign_or_404, scope, unit_choices
+from evaluation.work.views import bp, campaign_or_404, scope
 from evaluation.accounts.audit import record
+from evaluation.listing import read_args
 from evaluation.results.exports import content_disposition
 from evaluation.accounts.permissions import ALL_ROLES, can_see_unit, role_required
 from evaluation.services import ServiceError
@@ -33,13 +34,14 @@ def _filters() -> dict:
 @bp.route("/campaigns/<int:campaign_id>/suggestions")
 @role_required(*ALL_ROLES)
 def suggestions_list(campaign_id: int):
-    """Suggestions of the campaign (the user's units), newest day first, with moderation buttons."""
+    """Suggestions of the campaign (the user's units), newest day first, searched and paged, with moderation buttons."""
     campaign = campaign_or_404(campaign_id)
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=db_id))
-    rows, has_next = suggestions.listing(campaign_id, scope(), page=page, **filters)
-    return render_template("work/suggestions.html", campaign=campaign, rows=rows, has_next=has_next, page=page,
-                           filters=filters, units=unit_choices(campaign_id),
+    page = suggestions.listing(campaign_id, scope(), read_args(suggestions.SUGGESTION_LIST), **filters)
+    # The chosen unit is named on the page only when the reader may see it.
+    unit = db.session.get(Unit, filters["unit_id"]) \
+        if filters["unit_id"] and can_see_unit(current_user, filters["unit_id"]) else None
+    return render_template("work/suggestions.html", campaign=campaign, page=page, filters=filters, unit=unit,
                            counts=suggestions.status_counts(campaign_id, scope(), filters["unit_id"]))
 
 
@@ -55,8 +57,9 @@ def suggestion_moderate(suggestion_id: int):
     except ServiceError as error:
         flash(str(error), "error")
     # Back to the list as it was filtered ("status" in the form is the new status).
-    back = {k: request.form.get(f) for k, f in (("unit", "unit"), ("status", "status_filter"),
-                                                 ("category", "category")) if request.form.get(f)}
+    back = {k: request.form.get(f)[:200] for k, f in (("unit", "unit"), ("status", "status_filter"),
+                                                      ("category", "category"), ("q", "q"), ("sort", "sort"),
+                                                      ("dir", "dir"), ("page", "page")) if request.form.get(f)}
     return redirect(url_for("work.suggestions_list", campaign_id=item.campaign_id, **back))
 
 
@@ -68,7 +71,7 @@ def suggestions_csv(campaign_id: int):
     filters = _filters()
     record("export", f"campaign:{campaign_id}", current_user, what="suggestions.csv", **filters)
     db.session.commit()
-    chunks = suggestions.export_chunks(campaign_id, scope(), **filters)
+    chunks = suggestions.export_chunks(campaign_id, scope(), read_args(suggestions.SUGGESTION_LIST), **filters)
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = content_disposition(
         f"campaign-{campaign_id}-suggestions.csv", _("%(campaign)s-征求意见.csv", campaign=campaign.name))

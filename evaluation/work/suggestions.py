@@ -14,6 +14,7 @@ from typing import Optional
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.sql import Select
 
 from analysis.exports import csv_chunks
 from extensions import db
@@ -21,6 +22,7 @@ from models import Suggestion, Unit, utcnow
 
 from evaluation.accounts.audit import record
 from evaluation.days import local_today
+from evaluation.listing import ListArgs, ListSpec, Page, ordered, page_of, searched
 from evaluation.services import N_, ServiceError, refusal
 from evaluation.text_checks import refuse_control
 
@@ -35,8 +37,6 @@ CATEGORIES = {
 STATUSES = {"pending": _l("待审核"), "approved": _l("已采纳"), "rejected": _l("未采纳")}
 #: Longest suggestion accepted, in characters.
 TEXT_MAX = 1000
-#: Rows per page of the moderation list.
-PAGE_SIZE = 100
 CSV_COLUMNS = ["id", "unit", "category", "text", "status", "submitted_on"]
 CSV_BATCH = 1000
 
@@ -78,10 +78,18 @@ def moderate(suggestion: Suggestion, status: str, user) -> Suggestion:
     return suggestion
 
 
-def _filtered(campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optional[int] = None,
-              status: Optional[str] = None, category: Optional[str] = None):
-    """The WHERE clause shared by the list, the counts and the export."""
-    query = select(Suggestion).where(Suggestion.campaign_id == campaign_id)
+#: The moderation list: newest day first, searched in the text and the unit's code and name.
+SUGGESTION_LIST = ListSpec(
+    sorts={"date": Suggestion.submitted_on, "unit": Unit.code, "category": Suggestion.category,
+           "status": Suggestion.status},
+    searched=(Suggestion.text, Unit.name, Unit.code), default_sort="date", default_desc=True,
+    tiebreak=(Suggestion.id.desc(),))
+
+
+def _filtered(query: Select, campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optional[int] = None,
+              status: Optional[str] = None, category: Optional[str] = None) -> Select:
+    """``query`` (which joins Unit) narrowed by the filters shared by the list, the counts and the export."""
+    query = query.join(Unit, Unit.id == Suggestion.unit_id).where(Suggestion.campaign_id == campaign_id)
     if unit_ids is not None:
         query = query.where(Suggestion.unit_id.in_(unit_ids))
     if unit_id is not None:
@@ -93,15 +101,11 @@ def _filtered(campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optional[
     return query
 
 
-def listing(campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optional[int] = None,
-            status: Optional[str] = None, category: Optional[str] = None, page: int = 1) -> tuple[list, bool]:
-    """One page of suggestions, newest day first; returns (rows, has_next)."""
-    page = max(1, page)
-    query = (_filtered(campaign_id, unit_ids, unit_id, status, category)
-             .order_by(Suggestion.submitted_on.desc(), Suggestion.id.desc())
-             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    rows = list(db.session.scalars(query))
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+def listing(campaign_id: int, unit_ids: Optional[set[int]], args: ListArgs, unit_id: Optional[int] = None,
+            status: Optional[str] = None, category: Optional[str] = None) -> Page:
+    """One page of suggestions, searched and sorted per ``args`` (default: newest day first)."""
+    query = _filtered(select(Suggestion), campaign_id, unit_ids, unit_id, status, category)
+    return page_of(SUGGESTION_LIST, query, args, entities=True)
 
 
 def status_counts(campaign_id: Optional[int] = None, unit_ids: Optional[set[int]] = None,
@@ -128,20 +132,19 @@ def unit_summary(unit_id: int, limit: int = 20) -> dict:
     return {"counts": status_counts(unit_id=unit_id), "approved": approved}
 
 
-def export_chunks(campaign_id: int, unit_ids: Optional[set[int]], unit_id: Optional[int] = None,
+def export_chunks(campaign_id: int, unit_ids: Optional[set[int]], args: ListArgs, unit_id: Optional[int] = None,
                   status: Optional[str] = None, category: Optional[str] = None) -> Iterator[str]:
     """The suggestions as CSV text chunks, fetched in batches; text cells neutralised.
+
+    The rows are the list's: same filters, same search, same order, every page.
 
     :func:`analysis.exports.csv_chunks` prefixes a quote to any cell starting with
     ``= + - @`` so a suggestion like ``=HYPERLINK(…)`` stays text in Excel.
     """
     yield next(csv_chunks(pd.DataFrame(columns=CSV_COLUMNS)))  # BOM + header
-    query = (select(Suggestion.id, Unit.name, Suggestion.category, Suggestion.text, Suggestion.status,
-                    Suggestion.submitted_on)
-             .join(Unit, Unit.id == Suggestion.unit_id)
-             .where(Suggestion.id.in_(_filtered(campaign_id, unit_ids, unit_id, status, category)
-                                      .with_only_columns(Suggestion.id)))
-             .order_by(Suggestion.unit_id, Suggestion.submitted_on, Suggestion.id))
+    query = _filtered(select(Suggestion.id, Unit.name, Suggestion.category, Suggestion.text, Suggestion.status,
+                             Suggestion.submitted_on), campaign_id, unit_ids, unit_id, status, category)
+    query = ordered(SUGGESTION_LIST, searched(SUGGESTION_LIST, query, args), args)
     result = db.session.execute(query.execution_options(yield_per=CSV_BATCH))
     for rows in result.partitions():
         frame = pd.DataFrame([tuple(r) for r in rows], columns=CSV_COLUMNS)

@@ -12,7 +12,6 @@ from typing import Optional
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
 from extensions import db
 from models import Campaign, Unit
@@ -22,6 +21,8 @@ from evaluation.work import rectification
 from evaluation.work import reports
 from evaluation.work import stages
 from evaluation.work import suggestions
+from evaluation.campaigns.unit_list import UNIT_LIST, unit_query
+from evaluation.listing import page_of, read_args
 from evaluation.accounts.permissions import ALL_ROLES, can_see_campaign, can_see_unit, role_required, visible_unit_ids
 
 bp = Blueprint("work", __name__, url_prefix="/admin")
@@ -68,13 +69,12 @@ def scope() -> Optional[set[int]]:
     return visible_unit_ids(current_user)
 
 
-def unit_choices(campaign_id: int) -> list[tuple[int, str]]:
-    """(id, name) of the campaign's units the user may see, in tree order, for filters."""
-    query = select(Unit.id, Unit.name).where(Unit.campaign_id == campaign_id).order_by(Unit.id)
-    visible = scope()
+def _unit_page(campaign_id: int, visible: Optional[set[int]]):
+    """One page of the campaign's units the reader may see, searched by code or name (726 links were 20,000 px)."""
+    query = unit_query(campaign_id)
     if visible is not None:
         query = query.where(Unit.id.in_(visible))
-    return [tuple(row) for row in db.session.execute(query)]
+    return page_of(UNIT_LIST, query, read_args(UNIT_LIST))
 
 
 @bp.route("/campaigns/<int:campaign_id>/work")
@@ -88,7 +88,7 @@ def hub(campaign_id: int):
         "work/hub.html", campaign=campaign, counts=suggestions.status_counts(campaign_id, visible),
         report_rows=reports.campaign_rows(campaign_id, visible), rect_rows=rect_rows,
         rect_totals={k: sum(r[k] for r in rect_rows) for k in ("total", "done", "overdue")},
-        stages=stages.plan(campaign_id), units=unit_choices(campaign_id))
+        stages=stages.plan(campaign_id), units=_unit_page(campaign_id, visible))
 
 
 @bp.route("/work/units/<int:unit_id>")

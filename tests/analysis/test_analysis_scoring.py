@@ -316,3 +316,30 @@ def test_committee_rollup_counts_and_mean_of_judged_units():
     no_committee = rollup.iloc[2]
     assert pd.isna(no_committee["committee_id"]) and no_committee["n_units"] == 1
     assert no_committee["mean_overall_rate"] == pytest.approx(0.7)
+
+
+# --- counts summed by polarity (what a campaign's results read) -----------------------
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_summed_by_polarity_score_exactly_like_per_option_counts(seed):
+    """The two shapes of ``counts`` give identical item and unit results, weights and all."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for evaluation_id, unit_id in ((1, 10), (2, 11)):
+        for item_id in (1, 2, 3, 4, 5):
+            for group_id in (1, 2):
+                pos, neg, unk = (int(x) for x in rng.integers(0, 6, size=3) * rng.integers(0, 2, size=3))
+                if pos or neg or unk:
+                    rows.append((evaluation_id, unit_id, item_id, group_id, pos, neg, unk))
+    per_option = pd.concat([make_counts([r[2:]], evaluation_id=r[0], unit_id=r[1]) for r in rows], ignore_index=True)
+    summed = pd.DataFrame([(e, u, i, g, p, n, k) for e, u, i, g, p, n, k in rows[::-1]],  # any order
+                          columns=["evaluation_id", "unit_id", "item_id", "group_id",
+                                   "n_positive", "n_negative", "n_unknown"])
+    evaluations = make_evaluations((1, 10, 0.60, 8), (2, 11, 0.75, 3))
+    ballots = make_ballots((1, 10, 1, 6), (1, 10, 2, 4), (2, 11, 1, 2))
+    groups = make_groups({1: 0.7, 2: NAN} if seed % 2 else {1: NAN, 2: NAN})
+    items = make_items({i: f"第{i}项" for i in (1, 2, 3, 4, 5)})
+    args = (ballots, evaluations, groups, items, UNITS)
+    pd.testing.assert_frame_equal(group_rates(summed), group_rates(per_option))
+    pd.testing.assert_frame_equal(item_results(summed, *args), item_results(per_option, *args))
+    pd.testing.assert_frame_equal(unit_results(summed, *args), unit_results(per_option, *args))

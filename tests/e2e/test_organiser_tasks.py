@@ -67,7 +67,7 @@ def test_bulk_issue_shows_running_seconds_and_is_sent_once(seeded, server, new_p
 def test_english_is_chosen_in_the_header_and_remembered(seeded, server, new_page, shot):
     ids = seeded
     page = new_page(**LAPTOP)
-    page.route("**/plotly.min.js", lambda route: route.abort())  # the charts are not the point here
+    page.route("**/plotly.min.js*", lambda route: route.abort())  # the charts are not the point here
     login(page, server, ids["organiser"], PASSWORD)
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.locator("p.langs").get_by_role("link", name="English").click()

@@ -170,6 +170,6 @@ def _weigh(responses) -> dict:
             body = response.body()
         except Exception:  # a redirect has no body to read
             body = b""
-        path = "/" + response.url.split("/", 3)[-1]
+        path = "/" + response.url.split("/", 3)[-1].split("?")[0]  # static URLs carry ?v=<hash>
         files[path] = files.get(path, 0) + len(body)
     return {"total": sum(files.values()), "files": files}

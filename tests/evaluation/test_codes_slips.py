@@ -205,7 +205,7 @@ def test_live_turnout_json_follows_the_ballots_as_the_page_refreshes_them(app, c
     url = f"/admin/campaigns/{org['campaign']}/turnout.json"
     page = client.get(f"/admin/campaigns/{org['campaign']}/turnout").get_data(as_text=True)
     key = f"{org['evaluation']}:党员"
-    assert f'data-turnout="{key}"' in page and 'src="/static/js/turnout.js"' in page
+    assert f'data-turnout="{key}"' in page and 'src="/static/js/turnout.js?v=' in page
     assert f'data-source="{url}"' in page
     before = client.get(url)
     assert before.status_code == 200 and before.headers["Cache-Control"] == "no-store"

@@ -91,24 +91,60 @@ def test_subtracting_the_shown_group_from_the_pooled_figures_finds_nothing(app, 
         assert groups.max_row <= 1 or all(r[0].value is None for r in groups.iter_rows(min_row=2))
 
 
+def _values(array) -> list:
+    """A plotly JSON array as a list: plain, or typed (``{"dtype", "bdata"}``, base64), as plotly 6+ writes numbers."""
+    if isinstance(array, dict):
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array or [])
+
+
+def _rows(table: str) -> list[str]:
+    return [row for row in table.split("<tr")[1:] if "/admin/evaluations/" in row]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_a_unit_of_six_ranks_last_without_a_rate_everywhere(app, lone, role):
     client = _signed_in(app, role)
     overview = client.get(f"/admin/campaigns/{lone['campaign']}?questionnaire=satisfaction").get_data(as_text=True)
-    second = overview.split('href="/admin/evaluations/%d"' % lone["second"])
-    assert len(second) > 1
-    table = overview.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in overview else overview
-    assert table.index(f'/admin/evaluations/{lone["first"]}"') < table.index(f'/admin/evaluations/{lone["second"]}"')
-    assert "100.0%" not in second[1].split("</tr>")[0]
+    # the ranking table: the judged unit first with rank 1, the unit of six last, no rank, no rate
+    table = overview.split('id="ranking-table"')[1].split("</table>")[0]
+    first, second = _rows(table)
+    assert f'/admin/evaluations/{lone["first"]}"' in first and f'/admin/evaluations/{lone["second"]}"' in second
+    assert '<td class="num">1</td>' in first and '<td class="num">—</td>' in second
+    assert "%" not in second and "row-muted" in second and "不作评判" in second
     chart = overview.split('data-target="fig-ranking"')
-    if len(chart) > 1:
-        figure = json.loads(chart[1].split(">", 1)[1].split("</script>")[0])
-        judged_bars = [x for trace in figure["data"] for x in (trace.get("x") or []) if x is not None]
-        assert 1.0 not in judged_bars  # the six ballots' 100% is drawn nowhere
+    figure = json.loads(chart[1].split(">", 1)[1].split("</script>")[0])
+    grey = [t for t in figure["data"] if t["marker"]["color"] == "#c7c7c7"][0]
+    assert [x for x in _values(grey["x"]) if x == x and x is not None] == [] and len(_values(grey["y"])) == 1
+    drawn = [x for trace in figure["data"] for x in _values(trace.get("x"))]
+    assert 1.0 not in drawn and 0.9 in [round(x, 6) for x in drawn if x == x]  # the six ballots' 100% nowhere
+    # plotly draws the first category at the bottom: the unit of six is the lowest bar
+    assert figure["layout"]["yaxis"]["categoryarray"][0] == _values(grey["y"])[0]
     report = client.get(f"/admin/campaigns/{lone['campaign']}/report?questionnaire=satisfaction")
     assert report.status_code == 200
-    text = report.get_data(as_text=True)
-    assert text.index(f'{lone["first"]}') >= 0 and "100.0%" not in text
+    printed = report.get_data(as_text=True).split("<h2 class=\"page-break\">")[1].split("</table>")[0]
+    first, second = _rows(printed)
+    assert f'/admin/evaluations/{lone["second"]}"' in second and "%" not in second and "100.0%" not in printed
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_unit_of_six_has_no_rate_in_the_exports(app, lone, role):
+    client = _signed_in(app, role)
+    data = client.get(f"/admin/campaigns/{lone['campaign']}/results.csv").data.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(data, newline="")) if r["evaluation_id"] == str(lone["second"])]
+    assert len(rows) == 1 and rows[0]["judged"] == "False"
+    assert rows[0]["overall_rate"] == "" and rows[0]["rate"] == "" and rows[0]["n_unsatisfactory"] == ""
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/admin/campaigns/{lone['campaign']}/results.xlsx").data))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rate = next(i for i, h in enumerate(header) if h.endswith(" overall_rate"))
+    ident = next(i for i, h in enumerate(header) if h.endswith(" evaluation_id"))
+    [row] = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[ident] == lone["second"]]
+    assert row[rate] is None
 
 
 def test_raw_exports_leave_out_a_unit_with_a_small_group_and_say_so(app, lone):

@@ -51,14 +51,16 @@ def test_exports_need_sign_in(client, seeded):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_liaison_is_refused_and_viewer_gets_results_but_not_ballots(app, client, seeded):
+def test_liaison_gets_own_results_not_ballots_and_viewer_gets_results_but_not_ballots(app, client, seeded):
     from evaluation.services import create_user
 
     with app.app_context():
         create_user("liaison1", PASSWORD, "liaison", seeded["unit_a"])
         create_user("viewer1", PASSWORD, "viewer")
     login(client, "liaison1")
-    assert [client.get(u).status_code for u in urls(seeded)] == [403] * 5
+    # evaluation A is the liaison's own unit; raw ballots stay for organisers
+    assert [client.get(u).status_code for u in urls(seeded)] == [200, 200, 200, 200, 403]
+    assert client.get(f"/admin/evaluations/{seeded['b']}/results.csv").status_code == 404  # not their unit
     client.post("/logout")
     login(client, "viewer1")
     assert [client.get(u).status_code for u in urls(seeded)] == [200, 200, 200, 200, 403]

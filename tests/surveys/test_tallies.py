@@ -4,6 +4,7 @@ from __future__ import annotations
 import concurrent.futures
 import re
 
+import pandas as pd
 import requests
 from sqlalchemy import text
 
@@ -95,3 +96,11 @@ def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app,
             "JOIN item i ON i.id = a.item_id WHERE i.kind = 'scale' AND b.evaluation_id = :e"
         ), {"e": evaluation}).scalar_one()
         assert int(frames.counts["n"].sum()) == recount == 60 * 6
+        # the overview's read, summed by polarity in SQL, scores exactly like the per-option cells
+        import analysis
+
+        summed = load_frames([evaluation], per_option=False)
+        assert "option_id" not in summed.counts.columns
+        assert int(summed.counts[["n_positive", "n_negative", "n_unknown"]].sum().sum()) == recount
+        pd.testing.assert_frame_equal(analysis.item_results(*summed.args()), analysis.item_results(*frames.args()))
+        pd.testing.assert_frame_equal(analysis.unit_results(*summed.args()), analysis.unit_results(*frames.args()))

@@ -142,7 +142,7 @@ def ballot_step(base: str):
         code, data = job
         session = requests.Session()
         start = time.perf_counter()
-        page = session.post(f"{base}/v", data={"code": code}, timeout=120)  # as code-link.js posts a slip's code
+        page = session.post(f"{base}/v", data={"code": code}, timeout=120)  # as code-link.js posts it; 303 followed
         get_ms = (time.perf_counter() - start) * 1000
         if page.status_code != 200:
             return f"GET {page.status_code}", [get_ms]
@@ -151,7 +151,7 @@ def ballot_step(base: str):
         response = session.post(f"{base}/v", data={**data, "code": code, "ballot": "1", "csrf_token": token},
                                 allow_redirects=False, timeout=120)
         post_ms = (time.perf_counter() - start) * 1000
-        return ("ok" if response.status_code == 302 else f"POST {response.status_code}"), [get_ms, post_ms]
+        return ("ok" if response.status_code == 303 else f"POST {response.status_code}"), [get_ms, post_ms]
     return step
 
 

@@ -8,16 +8,23 @@ rater types the code printed on the slip into the same box.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, limiter
 
-from . import bp, guard, structure
+from . import bp, guard, quiz_score, structure
 from .ballots import CodeState, SubmitResult, code_state_after_reject, lookup, submit_ballot
 from .codes import format_code, normalise_code
 from .forms import BALLOT_MARK, CodeEntryForm, answers_from_form, field_name, unexpected_fields
+
+# Post/Redirect/Get keeps the code out of every URL: the code a rater posted waits in their own signed
+# session cookie (a header, never a request line) while the questionnaire is open at GET /v/questionnaire,
+# and leaves it when the ballot is stored. "Done" lets Back after submitting show the thanks page again.
+SESSION_CODE = "rater_code"
+SESSION_DONE = "rater_done"
+SESSION_SCORE = "rater_score"
 
 # HTTP status for each reason a code cannot open a questionnaire.
 _STATE_STATUS = {
@@ -82,7 +89,35 @@ def ballot():
         if stale:
             raise stale  # the refusal every other form gives an expired or foreign token
         return _code_problem(found.state)
-    row = found.code
+    if BALLOT_MARK not in request.form:
+        # Post/Redirect/Get: the questionnaire is a GET page, so Back and reload never re-post the code.
+        session[SESSION_CODE] = normalise_code(code)
+        session.pop(SESSION_DONE, None)
+        return redirect(url_for("surveys.questionnaire"), code=303)
+    return _ballot(found.code, code, stale)
+
+
+@bp.route("/v/questionnaire")
+def questionnaire():
+    """The questionnaire for the code this browser posted to ``/v`` (kept in its session, not the URL).
+
+    Back after submitting lands here: the code has left the session, so the rater sees
+    that the ballot was stored — never the filled form, and nothing is posted again.
+    """
+    code = session.get(SESSION_CODE)
+    if not code:
+        if session.get(SESSION_DONE):
+            return render_template("surveys/thanks.html", score=None)
+        return redirect(url_for("surveys.ballot"), code=303)
+    found = lookup(code)
+    if found.state is not CodeState.READY:
+        session.pop(SESSION_CODE, None)
+        return _code_problem(found.state)
+    return _ballot(found.code, code, None)
+
+
+def _ballot(row, code: str, stale: CSRFError | None):
+    """Show the questionnaire of a ready code (GET), or check and store its posted ballot (POST)."""
     evaluation = row.evaluation
     # An open evaluation's questionnaire is frozen: its snapshot and form class are made once per process.
     questionnaire = structure.questionnaire(evaluation.questionnaire_id)
@@ -106,14 +141,35 @@ def ballot():
     if not form.validate():
         _focus_first_error(form)
         return render_template("surveys/ballot.html", **context), 400
-    result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers_from_form(form, items),
-                           evaluation.questionnaire_id)
+    answers = answers_from_form(form, items)
+    result = submit_ballot(row.code_hash, evaluation.id, row.rater_group_id, answers, evaluation.questionnaire_id)
     if result is SubmitResult.STORED:
-        return redirect(url_for("surveys.thanks"))  # Post/Redirect/Get: Back never re-posts the ballot
+        _forget(code)
+        session[SESSION_DONE] = True
+        if questionnaire.quiz:  # shown once on the thanks page, from the answers just posted
+            session[SESSION_SCORE] = _score(questionnaire, answers)
+        # Post/Redirect/Get (303: the browser follows with a GET): Back and reload never re-post the ballot.
+        return redirect(url_for("surveys.thanks"), code=303)
     if result is SubmitResult.BUSY:
         return render_template("errors/error.html", code=503, title=_("系统繁忙"),
                                message=_("系统繁忙,您的测评票未保存,测评码仍然有效,请稍后再次提交。")), 503
+    _forget(code)
     return _code_problem(code_state_after_reject(row.code_hash))
+
+
+def _forget(code: str) -> None:
+    """Drop the session's open code once it has voted (or cannot), but not another tab's newer code."""
+    if session.get(SESSION_CODE) == normalise_code(code):
+        session.pop(SESSION_CODE, None)
+
+
+def _score(questionnaire, answers) -> dict | None:
+    """The taker's score, or None: the ballot is stored already, so a scoring fault must not become a 500."""
+    try:
+        return quiz_score.score(questionnaire.id, questionnaire.frozen, questionnaire.pass_mark, answers)
+    except Exception:  # noqa: BLE001 - logged; the thanks page then simply shows no score
+        current_app.logger.exception("learning-test score not computed")
+        return None
 
 
 def _focus_first_error(form) -> None:
@@ -126,5 +182,5 @@ def _focus_first_error(form) -> None:
 
 @bp.route("/thanks")
 def thanks():
-    """Shown after a ballot is stored; carries no information about the ballot."""
-    return render_template("surveys/thanks.html")
+    """Shown after a ballot is stored; a learning test's taker also sees their score, once."""
+    return render_template("surveys/thanks.html", score=session.pop(SESSION_SCORE, None))

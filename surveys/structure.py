@@ -62,6 +62,8 @@ class QuestionnaireView:
     intro: str
     frozen: bool
     items: tuple[ItemView, ...]
+    quiz: bool = False        # a learning test: "提交答卷", and the taker sees their score
+    pass_mark: float = 80.0
 
 
 def _store() -> dict:
@@ -77,7 +79,8 @@ def _load(questionnaire_id: int) -> QuestionnaireView:
                  ScaleView(item.scale.id, tuple(OptionView(o.id, o.label) for o in item.scale.options))
                  if item.scale is not None else None)
         for item in q.items)
-    return QuestionnaireView(q.id, q.title, q.intro or "", bool(q.frozen), items)
+    return QuestionnaireView(q.id, q.title, q.intro or "", bool(q.frozen), items, q.kind == "quiz",
+                             float(q.pass_mark if q.pass_mark is not None else 80.0))
 
 
 def questionnaire(questionnaire_id: int) -> QuestionnaireView:

@@ -195,10 +195,10 @@ def _rater_pages(client, campaign, issue) -> dict:
     code = issue(campaign["evaluation"])[0]
     return {
         "home": client.get("/"),
-        "ballot": client.post("/v", data={"code": code}),
+        "ballot": client.post("/v", data={"code": code}, follow_redirects=True),
         "thanks": client.get("/thanks"),
         "code box": client.get("/v"),
-        "unknown code": client.post("/v", data={"code": "K7QX-M3PD-9TWR"}),
+        "unknown code": client.post("/v", data={"code": "K7QX-M3PD-9TWR"}, follow_redirects=True),
         "404": client.get("/nope"),
         "login": client.get("/login"),
     }

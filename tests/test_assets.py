@@ -75,6 +75,7 @@ def test_pages_that_reflect_input_are_never_compressed(app, client, organiser):
     rater = app.test_client()
     code = organiser["codes"][0]
     for response in (rater.get("/v", headers=gz), rater.post("/v", data={"code": code}, headers=gz),
+                     rater.get("/v/questionnaire", headers=gz),  # the form: the code and a CSRF token
                      rater.get("/login?next=/admin/", headers=gz),
                      rater.post("/login", data={"username": "guess" * 40, "password": "x"}, headers=gz),
                      client.get(f"/admin/campaigns/{organiser['campaign']}/evaluations", headers=gz),

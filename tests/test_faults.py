@@ -1,6 +1,6 @@
 """Faults: kill -9 during voting, the database going away, a read-only or full database.
 
-What must hold every time: a ballot whose submit was acknowledged (302) is
+What must hold every time: a ballot whose submit was acknowledged (303) is
 stored; no partial ballot exists; a code is used exactly when its ballot is
 stored; tallies equal a recount; the rater sees a clear page, never a trace.
 """
@@ -89,7 +89,7 @@ def test_kill_minus_nine_during_voting_loses_no_acknowledged_ballot(app, campaig
                     return
                 code = queue.pop()
             status = _vote(base, code, data)
-            if status == 302:
+            if status == 303:
                 with lock:
                     acknowledged.add(code)
 
@@ -201,15 +201,15 @@ def test_database_unreachable_gives_503_and_recovers_without_restart(app, campai
     client = other.test_client()
     code = issue(campaign["evaluation"], "党员", 1)[0]
     try:
-        assert client.post("/v", data={"code": code}).status_code == 200
+        assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
         proxy.stop()
         down = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
         assert down.status_code == 503
         assert "数据库暂时无法访问" in down.get_data(as_text=True) or "系统繁忙" in down.get_data(as_text=True)
         assert "Traceback" not in down.get_data(as_text=True)
         proxy.start()                                 # same port: the database is back
-        assert client.post("/v", data={"code": code}).status_code == 200
-        assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 302
+        assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
+        assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 303
     finally:
         proxy.stop()
         with other.app_context():
@@ -239,13 +239,13 @@ def test_read_only_database_refuses_ballots_cleanly(app, campaign, issue, answer
     code = issue(campaign["evaluation"], "党员", 1)[0]
     other = create_app({"SQLALCHEMY_DATABASE_URI": _read_only_url(database_url)})
     client = other.test_client()
-    assert client.post("/v", data={"code": code}).status_code == 200
+    assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
     refused = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
     assert refused.status_code == 503 and "测评码仍然有效" in refused.get_data(as_text=True)
     with other.app_context():
         db.engine.dispose()
     assert _ballot_count(app) == 0
-    assert app.test_client().post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 302
+    assert app.test_client().post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 303
 
 
 def test_full_disk_refuses_ballots_cleanly(app, campaign, issue, answers_for, database_url):
@@ -278,5 +278,5 @@ def test_full_disk_refuses_ballots_cleanly(app, campaign, issue, answers_for, da
     with other.app_context():
         db.engine.dispose()
     stored = _ballot_count(app) - before
-    assert stored == statuses.count(302)
+    assert stored == statuses.count(303)
     _check_consistency(app, set())

@@ -38,7 +38,7 @@ def test_the_sign_in_page_is_never_stored(client):
 
 def test_the_questionnaire_is_never_stored_and_static_files_may_be(client, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
-    assert "no-store" in client.post("/v", data={"code": code}).headers["Cache-Control"]
+    assert "no-store" in client.post("/v", data={"code": code}, follow_redirects=True).headers["Cache-Control"]
     assert "no-store" not in client.get("/static/vendor/plotly.min.js").headers.get("Cache-Control", "")
 
 

@@ -13,7 +13,7 @@ def _set_cookie_headers(response) -> list[str]:
 
 def test_session_cookie_is_httponly_and_samesite(csrf_app, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
-    response = csrf_app.test_client().post("/v", data={"code": code})  # the form needs a CSRF token → session cookie
+    response = csrf_app.test_client().post("/v", data={"code": code}, follow_redirects=True)  # the form needs a CSRF token → session cookie
     # (Flask-Login may also send an expired remember_token to clear it: not a cookie it keeps)
     cookies = [c for c in _set_cookie_headers(response) if "Max-Age=0" not in c]
     assert cookies, "the ballot form sets a session cookie for its CSRF token"
@@ -59,7 +59,7 @@ def test_organiser_pages_forbid_inline_scripts_and_framing(app, client, campaign
 
 def test_code_in_the_url_never_leaves_through_referer_or_links(client, campaign, issue):
     code = issue(campaign["evaluation"], "党员", 1)[0]
-    response = client.post("/v", data={"code": code})
+    response = client.post("/v", data={"code": code}, follow_redirects=True)
     assert response.headers["Referrer-Policy"] == "no-referrer"
     html = response.get_data(as_text=True)
     assert '<meta name="referrer" content="no-referrer">' in html

@@ -143,7 +143,7 @@ def test_one_code_submitted_100_times_over_two_servers_stores_one_ballot(servers
     errors = [r for r in results if not isinstance(r, tuple)]
     assert not errors, errors[:3]
     statuses = Counter(r[0] for r in results)
-    assert statuses == {302: 1, 409: n - 1}, (statuses, servers.logs())
+    assert statuses == {303: 1, 409: n - 1}, (statuses, servers.logs())
     assert all("测评码已使用" in body for status, body in results if status == 409)
     assert count_ballots() == 1
     assert count_box(evaluation_id) == 1  # counted at closing, as the organiser's 开箱 does
@@ -188,7 +188,7 @@ def test_1000_codes_over_two_servers_store_1000_ballots_and_tallies_equal_a_reco
         outcomes = list(pool.map(rater, range(len(jobs))))
 
     statuses = Counter(status for status, _ in outcomes)
-    assert statuses == {302: 1000}, (statuses, [o for o in outcomes if o[0] != 302][:3], servers.logs())
+    assert statuses == {303: 1000}, (statuses, [o for o in outcomes if o[0] != 303][:3], servers.logs())
     assert count_ballots() == 1000
     assert count_rows(BallotCode, BallotCode.status == CodeStatus.USED) == 1000
     count_box(*campaign20)  # what the servers had not yet counted in their batches
@@ -244,13 +244,13 @@ def test_ballot_pages_stay_up_when_redis_is_down(database_url, campaign, issue, 
     assert application.config["RATELIMIT_SWALLOW_ERRORS"] and application.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]
     code = issue(campaign["evaluation"], "党员", 1)[0]
     client = application.test_client()
-    assert client.post("/v", data={"code": code}).status_code == 200
-    assert client.post("/v", data={"code": generate_code()}).status_code == 404  # a wrong code: not counted, not a 500
+    assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
+    assert client.post("/v", data={"code": generate_code()}, follow_redirects=True).status_code == 404  # a wrong code: not counted, not a 500
     response = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert count_ballots() == 1
     # The per-address request limit still holds, counted in this process's memory meanwhile.
-    statuses = [client.post("/v", data={"code": code}).status_code for _ in range(5)]
+    statuses = [client.post("/v", data={"code": code}, follow_redirects=True).status_code for _ in range(5)]
     assert 429 in statuses and 500 not in statuses, statuses
     with application.app_context():
         db.engine.dispose()

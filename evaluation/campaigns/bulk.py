@@ -129,8 +129,12 @@ def existing_unit_ids(campaign_id: int, questionnaire_key: str) -> set[int]:
         .where(Evaluation.campaign_id == campaign_id, Questionnaire.key == questionnaire_key)))
 
 
-def create_evaluations(spec: BulkSpec) -> BulkResult:
-    """Create the evaluations of ``spec`` in one transaction; units that already have one are skipped."""
+def plan_create(spec: BulkSpec) -> tuple[Questionnaire, list[int], list[int], list[int]]:
+    """Check ``spec`` and say what creating it would do: questionnaire, group ids, units in scope, units to do.
+
+    Refuses (ServiceError) exactly what :func:`create_evaluations` refuses, so the
+    confirmation page can state the count before anything is written.
+    """
     questionnaire = latest(spec.questionnaire_key)
     if questionnaire is None:
         raise ServiceError(_("测评表不存在"))
@@ -141,9 +145,14 @@ def create_evaluations(spec: BulkSpec) -> BulkResult:
     units = scope_unit_ids(spec.campaign_id, spec.committee_id)
     if not units:
         raise ServiceError(_("所选范围内没有单位"))
-    inactive = len(scope_unit_ids(spec.campaign_id, spec.committee_id, active=False))
     existing = existing_unit_ids(spec.campaign_id, spec.questionnaire_key)
-    todo = [u for u in units if u not in existing]
+    return questionnaire, group_ids, units, [u for u in units if u not in existing]
+
+
+def create_evaluations(spec: BulkSpec) -> BulkResult:
+    """Create the evaluations of ``spec`` in one transaction; units that already have one are skipped."""
+    questionnaire, group_ids, units, todo = plan_create(spec)
+    inactive = len(scope_unit_ids(spec.campaign_id, spec.committee_id, active=False))
     status = EvaluationStatus.OPEN if spec.open_now else EvaluationStatus.DRAFT
     try:
         ids = _insert(spec, questionnaire, todo, group_ids, status)
@@ -198,15 +207,20 @@ def select_ids(campaign_id: int, ids: Sequence[int] = (), questionnaire_key: Opt
     return found
 
 
+def changing_ids(campaign_id: int, ids: Sequence[int], status: EvaluationStatus) -> list[int]:
+    """The evaluations among ``ids`` that opening or closing would change (not already in ``status``)."""
+    return list(db.session.scalars(select(Evaluation.id).where(
+        Evaluation.campaign_id == campaign_id, Evaluation.id.in_(list(ids)), Evaluation.status != status)
+        .order_by(Evaluation.id)))
+
+
 def set_status(campaign_id: int, ids: Sequence[int], status: EvaluationStatus) -> int:
     """Open or close these evaluations of the campaign; returns how many changed.
 
     Opening freezes the questionnaires involved (they can no longer be edited
     in place). Evaluations already in that status are left alone.
     """
-    changing = list(db.session.scalars(select(Evaluation.id).where(
-        Evaluation.campaign_id == campaign_id, Evaluation.id.in_(list(ids)), Evaluation.status != status)
-        .order_by(Evaluation.id)))
+    changing = changing_ids(campaign_id, ids, status)
     if not changing:
         return 0
     db.session.execute(update(Evaluation).where(Evaluation.id.in_(changing)).values(status=status)
@@ -225,17 +239,24 @@ def set_status(campaign_id: int, ids: Sequence[int], status: EvaluationStatus) -
     return len(changing)
 
 
+def rules_values(threshold: Optional[float], min_ballots: Optional[int],
+                 paper_double_entry: Optional[bool]) -> dict:
+    """The rule changes asked for (None: unchanged), checked; refused when none or out of range."""
+    _check_rules(threshold, min_ballots)
+    values = {name: value for name, value in (("threshold", threshold), ("min_ballots", min_ballots),
+                                              ("paper_double_entry", paper_double_entry)) if value is not None}
+    if not values:
+        raise ServiceError(_("请填写要修改的阈值、最低票数或双人录入"))
+    return values
+
+
 def change_rules(campaign_id: int, ids: Sequence[int], threshold: Optional[float] = None,
                  min_ballots: Optional[int] = None, paper_double_entry: Optional[bool] = None) -> int:
     """Change threshold, minimum ballots and/or paper double entry of these evaluations (None: unchanged).
 
     The audit entry ("threshold_change") keeps each evaluation's values before the change.
     """
-    _check_rules(threshold, min_ballots)
-    values = {name: value for name, value in (("threshold", threshold), ("min_ballots", min_ballots),
-                                              ("paper_double_entry", paper_double_entry)) if value is not None}
-    if not values:
-        raise ServiceError(_("请填写要修改的阈值、最低票数或双人录入"))
+    values = rules_values(threshold, min_ballots, paper_double_entry)
     rows = db.session.execute(select(Evaluation.id, Evaluation.threshold, Evaluation.min_ballots,
                                      Evaluation.paper_double_entry)
                               .where(Evaluation.campaign_id == campaign_id, Evaluation.id.in_(list(ids)))

@@ -145,7 +145,8 @@ class CodesForm(FlaskForm):
     """
 
     groups = CheckboxesField(_l("测评主体"), coerce=int, validators=[InputRequired(_l("请至少选择一个测评主体"))])
-    count = WholeNumberField(_l("每个测评主体的数量"), default=20,
+    # No default: the organiser types the number (and then confirms the total), so no click issues a set by itself.
+    count = WholeNumberField(_l("每个测评主体的数量"),
                              validators=[InputRequired(_l("请填写数量")), NumberRange(1, 5000, _l("须为 1 到 5000"))])
     nonce = HiddenField()
 

@@ -18,9 +18,10 @@ from ids import db_id
 from models import Campaign, Evaluation, EvaluationStatus, Role, Unit
 
 from evaluation.campaigns.bulk import (
-    BulkSpec, change_rules, committees, create_evaluations, questionnaire_choices, select_ids,
-    set_status, to_local, to_utc,
+    BulkSpec, change_rules, changing_ids, committees, create_evaluations, plan_create, questionnaire_choices,
+    rules_values, select_ids, set_status, to_local, to_utc,
 )
+from evaluation.campaigns.confirm import ask, confirmed
 from evaluation.campaigns.evaluation_forms import ApplyForm, BulkCreateForm
 from evaluation.accounts.permissions import can_see_unit, role_required, subtree_ids, visible_unit_ids
 from evaluation.campaigns.evaluation_list import MANAGE_LIST, group_names, manage_query
@@ -104,6 +105,10 @@ def new_evaluations(campaign_id: int):
                         min_ballots=form.min_ballots.data, open_now=form.open_now.data,
                         paper_double_entry=form.paper_double_entry.data)
         try:
+            questionnaire, _groups, units, todo = plan_create(spec)
+            if not confirmed(len(todo)):  # bulk: say how many first, act on the confirmation
+                return ask(_create_question(questionnaire.title, len(todo), len(units) - len(todo), spec.open_now),
+                           _("确认建立 %(n)s 个测评", n=len(todo)), request.path, len(todo))
             result = create_evaluations(spec)
         except ServiceError as error:
             db.session.rollback()
@@ -156,6 +161,10 @@ def apply(campaign_id: int):
     key = target[4:] if target.startswith("key:") else None
     try:
         ids = select_ids(campaign_id, form.ids.data or [], key)
+        question = _apply_question(campaign_id, ids, form)
+        if question is not None:  # open, close or new rules for many evaluations: the count first
+            text, button, n = question
+            return ask(text, button, back.location, n)
         if form.action.data in ("open", "close"):
             status = EvaluationStatus.OPEN if form.action.data == "open" else EvaluationStatus.CLOSED
             n = set_status(campaign_id, ids, status)
@@ -169,3 +178,34 @@ def apply(campaign_id: int):
         db.session.rollback()
         flash(str(error), "error")
     return back
+
+
+def _create_question(title: str, n: int, skipped: int, open_now: bool) -> str:
+    """What a bulk create will do, in words, for its confirmation page."""
+    if open_now:
+        return _("为 %(n)s 个单位建立「%(title)s」测评并立即开启(跳过 %(skipped)s 个已有该测评表的单位)。",
+                 n=n, title=title, skipped=skipped)
+    return _("为 %(n)s 个单位建立「%(title)s」测评(草稿;跳过 %(skipped)s 个已有该测评表的单位)。",
+             n=n, title=title, skipped=skipped)
+
+
+def _apply_question(campaign_id: int, ids: list[int], form: ApplyForm):
+    """``(question, button, count)`` when this apply still needs its confirmation, else None (confirmed).
+
+    Open and close count only the evaluations they would change; new rules count every one chosen.
+    """
+    action = form.action.data
+    if action in ("open", "close"):
+        n = len(changing_ids(campaign_id, ids, EvaluationStatus.OPEN if action == "open" else EvaluationStatus.CLOSED))
+        if n == 0 or confirmed(n):
+            return None
+        if action == "open":
+            return _("开启 %(n)s 个测评?开启后所用测评表冻结,不能再直接修改。", n=n), _("确认开启 %(n)s 个测评", n=n), n
+        return (_("结束 %(n)s 个测评?结束后不再接受测评票,已投的票全部计数。", n=n),
+                _("确认结束 %(n)s 个测评", n=n), n)
+    double = {"on": True, "off": False}.get(form.paper_double_entry.data)
+    rules_values(form.threshold.data, form.min_ballots.data, double)  # refuse a wrong change before asking
+    n = len(ids)
+    if confirmed(n):
+        return None
+    return _("修改 %(n)s 个测评的规则(留空的项不变)?", n=n), _("确认修改 %(n)s 个测评", n=n), n

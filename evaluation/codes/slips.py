@@ -95,6 +95,16 @@ def issue(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int, lim
     ``limit`` caps the total (SLIP_LIMIT or CSV_LIMIT). The audit entry
     ("codes_issue") records batches and counts, never a code.
     """
+    total = check_issue(targets, per_target, limit)
+    batch_ids, issued = create_codes(targets, per_target, getattr(user, "id", None))
+    audit.record("codes_issue", target or f"evaluation:{targets[0][0].id}", codes=total, per_group=per_target,
+                 batch_ids=batch_ids, evaluation_ids=sorted({e.id for e, _ in targets}))
+    db.session.commit()
+    return Issue(batch_ids, issued)
+
+
+def check_issue(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int, limit: int) -> int:
+    """Refuse what :func:`issue` would refuse, before anything is asked or written; the total to issue."""
     if not targets:
         raise ServiceError(_("没有可发放测评码的测评(已结束的测评不再发放)"))
     if any(e.status is EvaluationStatus.CLOSED for e, _ in targets):
@@ -105,8 +115,16 @@ def issue(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int, lim
     if total > limit:
         raise ServiceError(_("一次最多发放 %(limit)s 个测评码,本次需要 %(total)s 个(%(groups)s 组 × %(each)s);"
                              "请缩小范围或分多次发放", limit=limit, total=total, groups=len(targets), each=per_target))
+    return total
+
+
+def create_codes(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int,
+                 user_id: Optional[int]) -> tuple[list[int], list[IssuedCode]]:
+    """Insert one batch of ``per_target`` codes per (evaluation, group), not committed: batch ids, plain codes.
+
+    Callers record their own audit entry and commit, so issuing is one transaction with it.
+    """
     key = current_app.config["CODE_KEY"]
-    user_id = getattr(user, "id", None)
     batches = [CodeBatch(evaluation_id=e.id, rater_group_id=g.id, count=per_target, created_by=user_id)
                for e, g in targets]
     db.session.add_all(batches)
@@ -128,11 +146,7 @@ def issue(targets: Sequence[tuple[Evaluation, RaterGroup]], per_target: int, lim
             issued.append(IssuedCode(code, evaluation.unit.code, evaluation.unit.name, evaluation.id,
                                      evaluation.questionnaire.title, group.name))
     db.session.execute(insert(BallotCode), rows)
-    batch_ids = [b.id for b in batches]
-    audit.record("codes_issue", target or f"evaluation:{targets[0][0].id}", codes=total, per_group=per_target,
-                 batch_ids=batch_ids, evaluation_ids=sorted({e.id for e, _ in targets}))
-    db.session.commit()
-    return Issue(batch_ids, issued)
+    return [b.id for b in batches], issued
 
 
 def qr_svg(url: str) -> Markup:

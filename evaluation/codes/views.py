@@ -27,13 +27,15 @@ from evaluation.accounts.permissions import role_required, visible_unit_ids
 from evaluation.results.views import pct
 from evaluation.services import ServiceError
 from evaluation.codes.slips import (
-    CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, csv_data_uri, csv_text, issue, qr_svg, slip_pages,
-    targets_for, turnout_rows, void,
+    CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, check_issue, csv_data_uri, csv_text, issue, qr_svg,
+    slip_pages, targets_for, turnout_rows, void,
 )
 from evaluation.codes.turnout import TURNOUT_LIST, WORKLIST, turnout_query, turnout_table, turnout_totals, worklist_table
 from evaluation.campaigns.evaluation_list import committee_filter, evaluation_query, evaluation_totals
 from evaluation.list_exports import download
 from evaluation.listing import Page, all_rows, page_of, read_args
+from evaluation.codes.reprint import reprint, reprint_plan
+from evaluation.campaigns.confirm import ask, confirmed
 
 _USED_NONCES = "issued_nonces"
 
@@ -72,14 +74,30 @@ def issued_response(result: Issue, output: str, back: str) -> Response:
     return _no_store(make_response(html))
 
 
+def _confirm_issue(targets, each: int, total: int, back: str, output: str):
+    """The page that states the count before any code is issued (codes are shown only once)."""
+    lines = [f"{e.unit.name} · {g.name}" for e, g in targets[:12]]
+    if len(targets) > 12:
+        lines.append(_("……另有 %(n)s 组", n=len(targets) - 12))
+    question = _("将为 %(groups)s 组(单位 × 测评主体)各发放 %(each)s 个测评码,共 %(total)s 个。"
+                 "测评码只显示这一次。", groups=len(targets), each=each, total=total)
+    return ask(question, _("确认发放 %(total)s 个测评码", total=total), back, total, lines, download=output == "csv")
+
+
 def _issue_from(form, targets, back: str, target: str):
-    """Shared tail of both issuing views: nonce check, issue, respond (or None with the error on the form)."""
+    """Shared tail of both issuing views: nonce check, the count confirmed, issue, respond.
+
+    Returns None with the error on the form when the service refuses.
+    """
     if _nonce_used(form.nonce.data):
         return _already_issued(back)
     output = "csv" if request.form.get("output") == "csv" else "slips"
+    limit = CSV_LIMIT if output == "csv" else SLIP_LIMIT
     try:
-        result = issue(targets, form.count.data, CSV_LIMIT if output == "csv" else SLIP_LIMIT, current_user,
-                       target=target)
+        total = check_issue(targets, form.count.data, limit)
+        if not confirmed(total):  # one click never issues: the count is stated and confirmed first
+            return _confirm_issue(targets, form.count.data, total, back, output)
+        result = issue(targets, form.count.data, limit, current_user, target=target)
     except ServiceError as error:
         db.session.rollback()
         form.form_errors.append(str(error))
@@ -173,6 +191,29 @@ def void_batch(batch_id: int):
     else:
         flash(_("批次 %(id)s 已作废 %(n)s 个未使用的测评码", id=batch_id, n=n), "info")
     return redirect(url_for(".evaluation_codes", evaluation_id=evaluation_id), code=303)
+
+
+@bp.route("/batches/<int:batch_id>/reprint", methods=["POST"])
+@role_required(Role.ORGANISER)
+def reprint_batch(batch_id: int):
+    """Re-print a lost batch: after a stated confirmation, void its unused codes and show as many new slips."""
+    batch = db.session.get(CodeBatch, batch_id)
+    if batch is None:
+        abort(404)
+    back = url_for(".evaluation_codes", evaluation_id=batch.evaluation_id)
+    try:
+        n = reprint_plan(batch)
+        if not confirmed(n):
+            question = _("补印第 %(batch)s 批:作废其中 %(n)s 个未使用的测评码,并为%(unit)s · %(group)s重新发放 %(n)s 个"
+                         "(新批次)。丢失的测评条随即失效。", batch=batch_id, n=n, unit=batch.evaluation.unit.name,
+                         group=batch.rater_group.name)
+            return ask(question, _("确认补印 %(n)s 个测评码", n=n), back, n)
+        result = reprint(batch, current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back, code=303)
+    return issued_response(result, "slips", back)
 
 
 def _turnout_filters(campaign_id: int) -> dict:

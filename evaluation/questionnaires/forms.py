@@ -52,8 +52,9 @@ class ScoreField(FloatField):
 class CopyForm(FlaskForm):
     """Copy a questionnaire to a new key (version 1)."""
 
-    key = StringField(_l("新键名"), validators=[InputRequired(REQUIRED), Length(max=60, message=TOO_LONG)],
-                      description=_l("2–60 个小写字母、数字、_ 或 -"))
+    # Optional: a key is made from the source's when left blank or typed in Chinese (services.copy_key).
+    key = StringField(_l("新键名(可留空)"), validators=[Optional(), Length(max=60, message=TOO_LONG)],
+                      description=_l("2–60 个小写字母、数字、_ 或 -;留空或填中文时自动生成,如 satisfaction-copy"))
     title = StringField(_l("标题"), validators=[Optional(), Length(max=TITLE_MAX, message=TOO_LONG)])
 
 

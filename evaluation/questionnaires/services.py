@@ -186,12 +186,36 @@ def clone(source: Questionnaire, key: str, version: int, title: Optional[str] = 
     return copy
 
 
-def copy_questionnaire(source: Questionnaire, key: str, title: Optional[str] = None) -> Questionnaire:
-    """Copy any questionnaire (catalog or not, frozen or not) to a new key, version 1."""
-    key = (key or "").strip()
+def _key_taken(key: str) -> bool:
+    return db.session.scalar(select(Questionnaire.id).where(Questionnaire.key == key).limit(1)) is not None
+
+
+def copy_key(source_key: str, typed: Optional[str]) -> str:
+    """The key of a copy: what was typed when it is a key already; otherwise one made for the organiser.
+
+    Typed text is lower-cased with other characters turned into "-" ("Sat 2009" → "sat-2009");
+    blank, or text with no letters or digits a key can hold (Chinese, say), gives the source's
+    key + "-copy" (then "-copy-2" …), whichever is free. A typed key that is taken is refused by
+    :func:`copy_questionnaire`: the organiser chose it.
+    """
+    typed = (typed or "").strip()
+    if KEY_RE.fullmatch(typed):
+        return typed
+    slug = re.sub(r"[^a-z0-9_-]+", "-", typed.lower()).strip("-_")[:50]
+    base = slug if len(slug) >= 2 else f"{source_key[:50]}-copy"
+    candidate, n = base, 1
+    while _key_taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def copy_questionnaire(source: Questionnaire, key: Optional[str], title: Optional[str] = None) -> Questionnaire:
+    """Copy any questionnaire (catalog or not, frozen or not) to a new key, version 1 (key: see :func:`copy_key`)."""
+    key = copy_key(source.key, key)
     if not KEY_RE.fullmatch(key):
         raise ServiceError(_("键名须为 2–60 个小写字母、数字、下划线或连字符。"))
-    if db.session.scalar(select(Questionnaire.id).where(Questionnaire.key == key).limit(1)) is not None:
+    if _key_taken(key):
         raise ServiceError(_("键名 %(key)s 已被使用,请换一个。", key=key))
     title = (title or "").strip() or source.title
     if len(title) > TITLE_MAX:

@@ -86,9 +86,12 @@ def _evaluation_or_404(evaluation_id: int) -> Evaluation:
 @bp.route("/")
 @role_required(*ALL_ROLES)
 def home():
-    """The list of campaigns."""
+    """The list of campaigns; on a fresh install an organiser gets the form that creates the first one."""
+    from evaluation.campaigns.forms import CampaignForm  # the units area owns the form and its view
+
     shown = [c for c in campaigns() if can_see_campaign(current_user, c.id)]
-    return render_template("evaluation/home.html", campaigns=shown,
+    form = CampaignForm(formdata=None) if not shown and current_user.role is Role.ORGANISER else None
+    return render_template("evaluation/home.html", campaigns=shown, campaign_form=form,
                            rated={c.id: rated_units(c.id, visible_unit_ids(current_user)) for c in shown})
 
 

@@ -120,8 +120,8 @@ def review_scores(report: AnalysisReport) -> dict:
 
     Returns ``judged``, ``n_ballots``, ``min_ballots``, ``threshold`` and ``conditions``:
     one entry per condition with its items (text, rate, interval, n_valid, below the
-    threshold) and ``suggested`` — True when every item of the condition is rated and
-    at or above the threshold, the default the verdict form offers.
+    threshold) and ``suggested`` — True when the review is judged (≥ ``min_ballots``) and every
+    item of the condition is rated and at or above the threshold: the default the verdict form offers.
     """
     empty = {"judged": False, "n_ballots": 0, "min_ballots": None, "threshold": None,
              "conditions": [{"condition": c, "items": [], "suggested": False} for c in CONDITIONS]}
@@ -133,15 +133,17 @@ def review_scores(report: AnalysisReport) -> dict:
     if not len(unit):
         return empty
     row = unit.iloc[0]
+    judged = bool(row["judged"])
     by_text = {r["text"]: r for r in items.to_dict("records")}
     result = []
     for condition in CONDITIONS:
         matched = [r for r in frames.items.sort_values("position").to_dict("records")
                    if any(word in r["text"] for word in condition.keywords)]
         rows = [_item_row(r["text"], by_text.get(r["text"])) for r in matched]
-        suggested = bool(rows) and all(r["rate"] is not None and not r["below"] for r in rows)
+        # Below min_ballots the figures decide nothing, so nothing is ticked for the organiser either.
+        suggested = judged and bool(rows) and all(r["rate"] is not None and not r["below"] for r in rows)
         result.append({"condition": condition, "items": rows, "suggested": suggested})
-    return {"judged": bool(row["judged"]), "n_ballots": int(row["n_ballots"]),
+    return {"judged": judged, "n_ballots": int(row["n_ballots"]),
             "min_ballots": int(frames.evaluations["min_ballots"].iloc[0]),
             "threshold": float(frames.evaluations["threshold"].iloc[0]), "conditions": result}
 

@@ -75,7 +75,8 @@ def unit_steps(unit_id: int):
     return render_template("work/unit_steps.html", unit=unit, campaign=unit.campaign,
                            plan=stages.plan(unit.campaign_id), done=stages.completions(unit.id),
                            lookbacks={k: lookback.get(unit.id, k) for k in lookback.LOOKBACKS},
-                           today=local_today(), can_edit=current_user.role in EDITORS)
+                           today=local_today(), can_edit=current_user.role in EDITORS,
+                           REPORT_STEP=stages.REPORT_STEP)
 
 
 @bp.route("/work/units/<int:unit_id>/steps/<int:step_id>", methods=["POST"])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from analysis.progress import progress_figure, progress_pivot, progress_table
 from extensions import db
-from models import Campaign, LookBack, Stage, Step, Unit, UnitKind, UnitStep
+from models import AnalysisReport, Campaign, LookBack, Stage, Step, Unit, UnitKind, UnitStep
 
 from evaluation.accounts.audit import record
 from evaluation.results.dashboards import figure_json
@@ -31,6 +31,12 @@ STANDARD_PLAN = (
     ("分析检查", ("召开专题民主生活会", "形成分析检查报告")),
     ("整改落实", ("制定整改落实方案", "集中解决突出问题")),
 )
+
+
+#: The step whose state is the report's own: done when the unit has submitted its analysis report
+#: (evaluation/work/reports.py), whatever was marked by hand — a step must never read "已完成" while
+#: the report reads "尚未提交".
+REPORT_STEP = "形成分析检查报告"
 
 
 def plan(campaign_id: int) -> list[Stage]:
@@ -86,10 +92,36 @@ def step_of(campaign_id: int, step_id: int) -> Optional[Step]:
     return step if step is not None and step.stage.campaign_id == campaign_id else None
 
 
+def _report_step_ids(campaign_id: int) -> set[int]:
+    return set(db.session.scalars(select(Step.id).join(Stage, Stage.id == Step.stage_id).where(
+        Stage.campaign_id == campaign_id, Step.name == REPORT_STEP)))
+
+
+def _reported(unit_ids) -> set[int]:
+    """The units among ``unit_ids`` that have submitted an analysis report (any round)."""
+    return set(db.session.scalars(select(AnalysisReport.unit_id).where(AnalysisReport.unit_id.in_(list(unit_ids)))))
+
+
 def completions(unit_id: int) -> dict[int, UnitStep]:
-    """step_id → the unit's completion record."""
-    rows = db.session.scalars(select(UnitStep).where(UnitStep.unit_id == unit_id))
-    return {row.step_id: row for row in rows}
+    """step_id → the unit's completion record; the report step follows the report (see REPORT_STEP).
+
+    A unit with a report but no hand-made mark gets a record without a date (not stored).
+    """
+    rows = {row.step_id: row for row in db.session.scalars(select(UnitStep).where(UnitStep.unit_id == unit_id))}
+    unit = db.session.get(Unit, unit_id)
+    report_steps = _report_step_ids(unit.campaign_id) if unit is not None else set()
+    reported = bool(_reported([unit_id])) if report_steps else False
+    for step_id in report_steps:
+        if not reported:
+            rows.pop(step_id, None)
+        elif step_id not in rows:
+            rows[step_id] = UnitStep(unit_id=unit_id, step_id=step_id, done_on=None, note="")
+    return rows
+
+
+def is_report_step(step: Step) -> bool:
+    """True for the step whose state comes from the analysis report, not from a mark."""
+    return step.name == REPORT_STEP
 
 
 def set_done(unit: Unit, step: Step, done_on: dt.date, note: str, user) -> UnitStep:
@@ -99,6 +131,8 @@ def set_done(unit: Unit, step: Step, done_on: dt.date, note: str, user) -> UnitS
     refuse_control(note)
     if done_on is None:
         raise ServiceError(refusal(N_("请填写完成日期")))
+    if is_report_step(step) and not _reported([unit.id]):
+        raise ServiceError(refusal(N_("该环节随分析检查报告的提交完成,请先提交报告")))
     row = db.session.scalar(select(UnitStep).where(UnitStep.unit_id == unit.id, UnitStep.step_id == step.id))
     if row is None:
         row = UnitStep(unit_id=unit.id, step_id=step.id, done_on=done_on)
@@ -149,7 +183,12 @@ def progress(campaign_id: int, unit_ids: Optional[set[int]] = None) -> dict:
     step_rows = db.session.execute(select(UnitStep.unit_id, UnitStep.step_id).where(UnitStep.unit_id.in_(ids)))
     look_rows = db.session.execute(select(LookBack.unit_id, LookBack.kind).where(
         LookBack.unit_id.in_(ids), LookBack.completed_on.is_not(None)))
-    done = pd.DataFrame([(u, f"step:{s}") for u, s in step_rows] + [(u, f"lookback:{k}") for u, k in look_rows],
+    report_steps = _report_step_ids(campaign_id)
+    reported = _reported(ids) if report_steps else set()
+    # The report step is the report's state (REPORT_STEP): marks without a report drop, reports count.
+    pairs = {(u, s) for u, s in step_rows if s not in report_steps or u in reported}
+    pairs |= {(u, s) for u in reported for s in report_steps}
+    done = pd.DataFrame([(u, f"step:{s}") for u, s in sorted(pairs)] + [(u, f"lookback:{k}") for u, k in look_rows],
                         columns=["unit_id", "key"])
     table = progress_table(units, steps, done, translate=gettext)
     return {"stages": stages, "milestones": steps.to_dict("records"), "table": table,

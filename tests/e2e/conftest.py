@@ -214,14 +214,18 @@ def login(page, server: str, username: str, password: str) -> None:
 
 
 def open_slip(page, server: str, code: str):
-    """Open a slip's link ``/v#CODE`` as a phone's camera does; returns the response to the script's POST.
+    """Open a slip's link ``/v#CODE`` as a phone's camera does; returns the page's response (after the redirect).
 
     static/js/code-link.js takes the code from after "#" and posts it in the body.
     """
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/v")) as posted:
         page.goto(f"{server}/v#{code}")
     page.wait_for_load_state()
-    return posted.value
+    response = posted.value
+    # Post/Redirect/Get: a ready code answers 303 to /v/questionnaire; the page is that GET's answer.
+    while 300 <= response.status < 400 and response.request.redirected_to is not None:
+        response = response.request.redirected_to.response()
+    return response
 
 
 def type_code(page, server: str, code: str):

@@ -47,15 +47,20 @@ def test_bulk_issue_shows_running_seconds_and_is_sent_once(seeded, server, new_p
     page.route(re.compile(r".*/codes$"), slow_post)
     page.get_by_label(re.compile("每个测评主体的数量")).fill("3")
     groups = page.locator("input[name=groups]:checked").count()
-    page.evaluate(WATCH_BUSY)
     page.get_by_role("button", name=re.compile("打印测评条")).click()
+    # First the count, in words, and no code yet: one click never issues (evaluation/campaigns/confirm.py).
+    page.wait_for_selector(".confirm-question")
+    assert f"共 {3 * groups} 个" in page.locator(".confirm-question").inner_text()
+    assert page.locator(".slip").count() == 0
+    page.evaluate(WATCH_BUSY)
+    page.get_by_role("button", name=re.compile(f"确认发放 {3 * groups} 个测评码")).click()
     page.wait_for_selector(".slip")  # the slips answer the POST at the same address
     shot(page, "slips-after-busy")
     seen = page.evaluate("JSON.parse(sessionStorage.getItem('busy-seen') || '[]')")
     assert seen, "no progress was shown while the server worked"
     assert re.search(r"正在处理.*已用 \d+ 秒", seen[-1]["text"]), seen
-    assert seen[-1]["busy"] == "true" and seen[-1]["disabled"] >= 1, seen
-    assert len(posts) == 1, posts  # the second submit was held back
+    assert seen[-1]["busy"] == "true", seen  # (its one button is the submitter; the count below shows the hold)
+    assert len(posts) == 2, posts  # the question, then the confirmation; the second submit was held back
     assert groups >= 1 and page.locator(".slip").count() == 3 * groups
 
 
@@ -135,3 +140,23 @@ def test_voiding_a_batch_asks_once_and_a_no_changes_nothing(seeded, server, new_
     assert len(asked) == 2 and len(posts) == 1
     shot(page, "batch-voided")
     assert "已作废" in page.locator("table").first.inner_text()
+
+
+def test_reprinting_a_lost_batch_states_the_count_first_then_prints_as_many(seeded, server, new_page, shot):
+    ids = seeded
+    page = new_page(**LAPTOP)
+    login(page, server, ids["organiser"], PASSWORD)
+    page.goto(f"{server}/admin/evaluations/{ids['evaluations']['下角社区']}/codes")
+    page.get_by_role("button", name="补印(丢失时)").first.click()
+    page.wait_for_selector(".confirm-question")
+    question = page.locator(".confirm-question").inner_text()
+    match = re.search(r"补印第 (\d+) 批:作废其中 (\d+) 个未使用的测评码,并为下角社区 · ", question)
+    assert match, question
+    shot(page, "reprint-asks")
+    assert page.locator(".slip").count() == 0  # nothing voided or issued yet
+    n = int(match.group(2))
+    page.get_by_role("button", name=f"确认补印 {n} 个测评码").click()
+    page.wait_for_selector(".slip")
+    shot(page, "reprint-slips")
+    assert page.locator(".slip").count() == n
+    assert page.locator(".slip .slip-unit", has_text="下角社区").count() == n

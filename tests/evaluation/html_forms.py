@@ -149,6 +149,37 @@ def open_link(client, url: str, status: int = 200) -> str:
 
     parts = urlsplit(url)
     assert parts.path == "/v" and parts.fragment, url  # the code rides after "#", never in the path
-    response = client.post("/v", data={"code": parts.fragment})
+    response = client.post("/v", data={"code": parts.fragment}, follow_redirects=True)
     assert response.status_code == status, (url, response.status_code)
     return response.get_data(as_text=True)
+
+
+def confirm_step(client, html: str, url: str, count: int):
+    """Press the button of a confirmation page (evaluation/campaigns/confirm.py), checking it states ``count``.
+
+    Returns the response to that second POST. Fails if the page is not a confirmation, or
+    asks to confirm another number than the one the test expects.
+    """
+    form = form_with(html, url, fields=("confirm",))
+    assert form.data()["confirm"] == str(count), (form.data()["confirm"], count)
+    return client.post(form.action, data=form.data())
+
+
+def post_confirmed(client, url: str, data):
+    """POST a form that asks for confirmation first, then confirm the count its page stated.
+
+    For tests about what the action does; tests/evaluation/test_codes_confirm.py and
+    test_bulk.py check the confirmation itself.
+    """
+    import re
+
+    from werkzeug.datastructures import MultiDict
+
+    response = client.post(url, data=data)
+    html = response.get_data(as_text=True)
+    stated = re.search(r'name="confirm" value="([^"]*)"', html) if response.status_code == 200 else None
+    if stated is None:
+        return response
+    data = MultiDict(data)
+    data["confirm"] = stated.group(1)
+    return client.post(url, data=data)

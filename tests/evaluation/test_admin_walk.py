@@ -20,7 +20,7 @@ import io
 import re
 from urllib.parse import urlsplit
 
-from html_forms import form_with, open_link
+from html_forms import confirm_step, form_with, open_link
 from sqlalchemy import func, select
 
 from extensions import db
@@ -122,12 +122,13 @@ def test_a_new_organiser_walks_through_issue_4(csrf_app, count_rows):
     form = form_with(page(org, new_url), new_url, fields=("questionnaire", "groups", "threshold"))
     assert set(form.choices("groups")) == set(form.data().getlist("groups")) and len(form.choices("groups")) == 3
     double_entry = form.choices("paper_double_entry")[0]  # ticking the box ("paper ballots keyed in twice")
-    html = follow(org, post(org, new_url, form.data(questionnaire="satisfaction", paper_double_entry=double_entry)))
+    asked = post(org, new_url, form.data(questionnaire="satisfaction", paper_double_entry=double_entry), status=200)
+    html = follow(org, confirm_step(org, asked.get_data(as_text=True), new_url, 90))
     assert "已建立 90 个测评,跳过 0 个" in html and "共 90 个测评" in html
     manage_url = f"/admin/campaigns/{campaign_id}/evaluations/manage"
     form = form_with(html, manage_url, action="/evaluations/apply", fields=("target",))
-    html = follow(org, post(org, form.action, form.data(target="key:satisfaction", button=("action", "open")),
-                            status=303))
+    asked = post(org, form.action, form.data(target="key:satisfaction", button=("action", "open")), status=200)
+    html = follow(org, confirm_step(org, asked.get_data(as_text=True), form.action, 90))
     assert "已开启 90 个测评" in html
     page_two = page(org, manage_url + "?page=2")  # 50 a page
     evaluation_of = {code: int(eid) for eid, code in re.findall(r'<label for="ev-(\d+)">(U\d{3}) ', html + page_two)}
@@ -149,7 +150,9 @@ def print_slips(org, evaluation_id: int) -> list[dict]:
 
     url = f"/admin/evaluations/{evaluation_id}/codes"
     form = form_with(page(org, url), url, fields=("groups", "count", "nonce"))
-    html = post(org, url, form.data(count="5", button=("output", "slips")), status=200).get_data(as_text=True)
+    asked = post(org, url, form.data(count="5", button=("output", "slips")), status=200).get_data(as_text=True)
+    assert "共 15 个" in asked and "slip-code" not in asked  # the count first, no code yet
+    html = confirm_step(org, asked, url, 15).get_data(as_text=True)
     uri = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(uri).decode("utf-8-sig"))))
     assert len(rows) == 15 and {r["unit_code"] for r in rows} == {"U001"} and html.count("<svg") == 15
@@ -172,7 +175,7 @@ def vote_on_a_phone(app, slip: dict) -> None:
     form = form_with(html, "/v", action="/v")
     choices = {name: form.choices(name)[0] for name in form.names() if name.startswith("item_") and form.choices(name)}
     text = [c.name for c in form.controls if c.tag == "textarea"]
-    post(phone, "/v", form.data(**choices, **{name: "希望多听群众意见" for name in text}))
+    post(phone, "/v", form.data(**choices, **{name: "希望多听群众意见" for name in text}), status=303)
     assert "测评码已使用" in open_link(phone, slip["url"], status=409)  # scanned again: counted once, nothing to do
 
 

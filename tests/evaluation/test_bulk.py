@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 
 from extensions import db
 from models import Evaluation, EvaluationStatus, Questionnaire, evaluation_group
+from tests.evaluation.html_forms import post_confirmed
 from tests.evaluation.manage_data import audit_rows, build_units, login, make_user
 
 
@@ -39,7 +40,7 @@ def _evaluations(app, campaign_id: int) -> list[Evaluation]:
 
 
 def _create(client, data, **overrides):
-    return client.post(f"/admin/campaigns/{data['campaign']}/evaluations/new", data=_form(data, **overrides))
+    return post_confirmed(client, f"/admin/campaigns/{data['campaign']}/evaluations/new", _form(data, **overrides))
 
 
 def test_bulk_create_for_every_unit(app, client, org):
@@ -146,7 +147,7 @@ def test_creating_272_units_is_a_handful_of_statements(app, client):
 
 
 def _apply(client, data, **form):
-    return client.post(f"/admin/campaigns/{data['campaign']}/evaluations/apply", data=form)
+    return post_confirmed(client, f"/admin/campaigns/{data['campaign']}/evaluations/apply", form)
 
 
 def test_open_and_close_ticked_or_all_of_a_questionnaire(app, client, org):
@@ -228,3 +229,27 @@ def test_only_organisers_manage_evaluations(app, client, role):
     assert client.get(f"{base}/manage").status_code == 403
     assert client.post(f"{base}/apply", data={"action": "open", "target": "key:satisfaction"}).status_code == 403
     assert _evaluations(app, data["campaign"]) == []
+
+
+def test_bulk_create_and_apply_state_their_count_before_acting(app, client, org):
+    """One click on 建立测评, 开启 or 结束 changes nothing: a page names the count, its button acts."""
+    url = f"/admin/campaigns/{org['campaign']}/evaluations/new"
+    asked = client.post(url, data=_form(org))
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "为 30 个单位建立" in html and "确认建立 30 个测评" in html
+    assert _evaluations(app, org["campaign"]) == []
+    _create(client, org)
+    ids = [e.id for e in _evaluations(app, org["campaign"])]
+    apply_url = f"/admin/campaigns/{org['campaign']}/evaluations/apply"
+    html = client.post(apply_url, data={"action": "open", "ids": ids[:9]}).get_data(as_text=True)
+    assert "开启 7 个测评?" not in html and "开启 9 个测评?" in html
+    html = client.post(apply_url, data={"action": "open", "ids": ids[:7]}).get_data(as_text=True)
+    assert "开启 7 个测评?" in html and 'name="confirm" value="7"' in html
+    client.post(apply_url, data={"action": "open", "ids": ids[:7], "confirm": "7"})
+    html = client.post(apply_url, data={"action": "open", "ids": ids[:9]}).get_data(as_text=True)
+    assert "开启 2 个测评?" in html  # only those it would change: 7 of the 9 are open already
+    html = client.post(apply_url, data={"action": "close", "target": "key:satisfaction"}).get_data(as_text=True)
+    assert "结束 30 个测评?" in html and "确认结束 30 个测评" in html
+    assert {e.status for e in _evaluations(app, org["campaign"])} == {EvaluationStatus.OPEN, EvaluationStatus.DRAFT}
+    html = client.post(apply_url, data={"action": "rules", "ids": ids[:3], "threshold": "70"}).get_data(as_text=True)
+    assert "修改 3 个测评的规则" in html and {e.threshold for e in _evaluations(app, org["campaign"])} == {0.6}

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import BallotCode, Evaluation, EvaluationStatus, Unit
+from tests.evaluation.html_forms import post_confirmed
 from tests.evaluation.manage_data import audit_rows, build_units, login, make_user
 
 RACE = "其他组织者刚刚为部分单位建立了同一测评表的测评,本次未建立任何测评"
@@ -32,7 +33,7 @@ def org(app, client):
 def _create(client, data, **overrides):
     form = {"questionnaire": "satisfaction", "scope": "all", "groups": list(data["groups"].values()),
             "threshold": "60", "min_ballots": "8", **overrides}
-    return client.post(f"/admin/campaigns/{data['campaign']}/evaluations/new", data=form)
+    return post_confirmed(client, f"/admin/campaigns/{data['campaign']}/evaluations/new", form)
 
 
 def _count(app, *where) -> int:
@@ -56,7 +57,7 @@ def test_bulk_codes_skip_a_unit_deactivated_after_its_evaluation_was_made(app, c
     client.post(f"/admin/units/{gone}/active", data={"active": "0"})
     response = client.post(f"/admin/campaigns/{org['campaign']}/codes", data={
         "questionnaire": "satisfaction", "scope": "all", "groups": [org["groups"]["党员"]], "count": "2",
-        "nonce": "n1", "output": "csv"})
+        "nonce": "n1", "output": "csv", "confirm": "10"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     with app.app_context():
         issued = dict(db.session.execute(select(Evaluation.unit_id, func.count()).join(

@@ -18,7 +18,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from html_forms import form_with, forms, open_link
+from html_forms import confirm_step, form_with, forms, open_link
 
 from extensions import db
 from models import Evaluation, ItemKind, Unit
@@ -52,7 +52,8 @@ def issue_codes(org, evaluation_id: int, count: int) -> list[str]:
     """Issue ``count`` codes per rater group on the evaluation's codes page (CSV button); their links."""
     url = f"/admin/evaluations/{evaluation_id}/codes"
     form = form_with(page(org, url), url, fields=("groups", "count", "nonce"))
-    text = post(org, url, form.data(button=("output", "csv"), count=str(count)), status=200).get_data(as_text=True)
+    asked = post(org, url, form.data(button=("output", "csv"), count=str(count)), status=200).get_data(as_text=True)
+    text = confirm_step(org, asked, url, count * len(form.data().getlist("groups"))).get_data(as_text=True)
     return [row["url"] for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
 
 
@@ -61,7 +62,7 @@ def vote(app, link: str, **answers) -> None:
     phone = app.test_client()
     form = form_with(open_link(phone, link), "/v", action="/v")
     first = {n: form.choices(n)[0] for n in form.names() if n.startswith("item_") and form.choices(n)}
-    post(phone, "/v", form.data(**{**first, **answers}))
+    post(phone, "/v", form.data(**{**first, **answers}), status=303)
 
 
 def number(pattern: str, html: str) -> int:

@@ -169,7 +169,7 @@ def test_init_db_migrates_and_loads_the_catalog(demo_app):
 def test_evaluations_list_is_tab_separated_with_ballot_counts(app, runner, client, campaign, issue, answers_for):
     codes = issue(campaign["evaluation"], "党员", 3)
     for code in codes[:2]:
-        assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 302
+        assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"}).status_code == 303
     draft = _ok(runner.invoke(args=["evaluations", "create", "--unit", str(campaign["units"][1]),
                                     "--questionnaire", "meeting"])).stdout.strip()
     lines = _ok(runner.invoke(args=["evaluations", "list"])).stdout.splitlines()
@@ -263,7 +263,7 @@ def test_codes_issue_prints_exactly_n_codes_and_nothing_else(app, runner, client
     assert count_rows(BallotCode, BallotCode.rater_group_id == campaign["groups"]["群众代表"],
                       BallotCode.status == CodeStatus.UNUSED) == 7
     assert count_rows(CodeBatch) == 1
-    page = client.post("/v", data={"code": codes[0]})
+    page = client.post("/v", data={"code": codes[0]}, follow_redirects=True)
     assert page.status_code == 200 and "群众代表" in page.get_data(as_text=True)
 
 

@@ -31,7 +31,8 @@ def org(app, client, campaign):
 
 def _issue(client, evaluation_id: int, group_ids, count: int, output: str = "slips", nonce: str = ""):
     return client.post(f"/admin/evaluations/{evaluation_id}/codes",
-                       data={"groups": group_ids, "count": count, "output": output, "nonce": nonce})
+                       data={"groups": group_ids, "count": count, "output": output, "nonce": nonce,
+                             "confirm": count * len(group_ids)})  # the total the confirmation page states
 
 
 def _csv_rows(raw: str) -> list[dict]:
@@ -52,7 +53,7 @@ def test_slip_sheet_shows_n_qr_codes_and_n_grouped_codes_that_each_work(client, 
     for code in codes:
         # The QR code on the page is exactly the one for the absolute /v/<code> link.
         assert str(qr_svg(f"http://localhost/v#{code}")) in html
-        assert client.post("/v", data={"code": code}).status_code == 200
+        assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
 
 
 def test_slips_are_split_into_pages_of_ten(client, org):
@@ -130,7 +131,7 @@ def test_bulk_issue_for_every_unit_of_a_committee(app, client, org, count_rows):
     groups = [org["groups"]["党员"], org["groups"]["群众代表"], org["groups"]["服务对象"]]
     response = client.post(f"/admin/campaigns/{org['campaign']}/codes",
                            data={"questionnaire": "satisfaction", "scope": f"c{org['committee']}",
-                                 "groups": groups, "count": 2, "output": "slips"})
+                                 "groups": groups, "count": 2, "output": "slips", "confirm": 10})
     html = response.get_data(as_text=True)
     # unit 1 has three groups, unit 2 two: five batches of two codes
     assert response.status_code == 200 and len(CODE.findall(html)) == 10 and len(QR.findall(html)) == 10
@@ -164,16 +165,16 @@ def test_bad_issuing_forms_are_refused_in_chinese(client, org, count_rows, form,
 
 def test_void_a_batch(app, client, org, answers_for, count_rows, code_status, count_ballots):
     codes = CODE.findall(_issue(client, org["evaluation"], [org["groups"]["党员"]], 3).get_data(as_text=True))
-    assert client.post("/v", data={**(answers_for(org["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(org["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 303
     with app.app_context():
         batch_id = db.session.scalar(select(CodeBatch.id))
     response = client.post(f"/admin/batches/{batch_id}/void")
     assert response.status_code == 303
     assert "已作废 2 个" in client.get(response.headers["Location"]).get_data(as_text=True)
     for code in codes[1:]:
-        voided = client.post("/v", data={"code": code})
+        voided = client.post("/v", data={"code": code}, follow_redirects=True)
         assert voided.status_code == 410 and "测评码已作废" in voided.get_data(as_text=True)
-    assert client.post("/v", data={"code": codes[0]}).status_code == 409  # the used one keeps its ballot
+    assert client.post("/v", data={"code": codes[0]}, follow_redirects=True).status_code == 409  # the used one keeps its ballot
     assert count_ballots() == 1 and code_status(codes[0]) is CodeStatus.USED
     [entry] = audit_rows(app, "codes_void")
     assert entry.target == f"batch:{batch_id}" and json.loads(entry.detail)["unused_voided"] == 2
@@ -262,7 +263,7 @@ def test_liaison_cannot_touch_another_units_codes(app, client, liaison, count_ro
 def test_liaison_bulk_issue_covers_only_their_units(app, client, liaison, count_rows):
     response = client.post(f"/admin/campaigns/{liaison['campaign']}/codes",
                            data={"questionnaire": "satisfaction", "scope": "all",
-                                 "groups": [liaison["groups"]["党员"]], "count": 2, "output": "csv"})
+                                 "groups": [liaison["groups"]["党员"]], "count": 2, "output": "csv", "confirm": 2})
     rows = _csv_rows(response.get_data(as_text=True))
     assert len(rows) == 2 and {r["unit"] for r in rows} == {"第一单位"}
     with app.app_context():
@@ -312,7 +313,7 @@ def test_bulk_slips_print_one_unit_per_sheet_in_chinese_whatever_the_interface(a
     groups = [org["groups"]["党员"], org["groups"]["群众代表"], org["groups"]["服务对象"]]
     html = client.post(f"/admin/campaigns/{org['campaign']}/codes",
                        data={"questionnaire": "satisfaction", "scope": f"c{org['committee']}",
-                             "groups": groups, "count": 2, "output": "slips"}).get_data(as_text=True)
+                             "groups": groups, "count": 2, "output": "slips", "confirm": 10}).get_data(as_text=True)
     assert '<html lang="en">' in html and "Print slips" in html  # the interface stays English
     sheets = html.split('<section class="slip-sheet"')[1:]
     # unit 1: 3 groups × 2 = 6 slips, unit 2: 2 × 2 = 4: two sheets, not one sheet of ten

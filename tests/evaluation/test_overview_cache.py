@@ -109,7 +109,7 @@ def test_the_overview_moves_only_when_a_batch_is_counted(app, client, campaign, 
     assert sum(u["n_ballots"] for u in _view(app, ids)["unit_rows"]) == 15
 
     def vote(code):
-        assert client.post("/v", data={**answers_for(ids["b"]), "code": code, "ballot": "1"}).status_code == 302
+        assert client.post("/v", data={**answers_for(ids["b"]), "code": code, "ballot": "1"}).status_code == 303
 
     vote(codes[0])
     assert _page(client, ids) == first and len(computed) == 1  # sealed, not counted: the same page
@@ -156,7 +156,7 @@ def test_turnout_stays_exact_with_a_voided_batch(app, client, campaign, issue, a
     login(client, ids["organiser"])
     _page(client, ids)
     codes = issue(ids["a"], "党员", 4)
-    assert client.post("/v", data={**(answers_for(ids["a"])), "code": codes[0], "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(ids["a"])), "code": codes[0], "ballot": "1"}).status_code == 303
     with app.app_context():
         batch = db.session.scalar(select(CodeBatch.id).order_by(CodeBatch.id.desc()))
         assert void_batch(batch) == 3

@@ -71,7 +71,7 @@ def test_single_entry_stores_one_ballot_at_once(app, operators, issue, answers_f
 def test_a_used_code_cannot_be_entered(app, operators, issue, answers_for, count_rows, client, count_ballots):
     code = issue(operators["evaluation"])[0]
     data = answers_for(operators["evaluation"])
-    assert client.post("/v", data={**(data), "code": code, "ballot": "1"}).status_code == 302  # voted online
+    assert client.post("/v", data={**(data), "code": code, "ballot": "1"}).status_code == 303  # voted online
     response, _ = _enter(app, "op1", operators["evaluation"], code, data)
     assert response.status_code == 400 and "此测评码已使用" in response.get_data(as_text=True)
     assert count_ballots() == 1
@@ -193,7 +193,7 @@ def test_online_vote_or_void_removes_a_waiting_entry(app, operators, issue, answ
     _enter(app, "op1", operators["evaluation"], online, data)
     _enter(app, "op1", operators["evaluation"], voided, data)
     assert count_rows(PaperEntry) == 2
-    assert client.post("/v", data={**(data), "code": online, "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(data), "code": online, "ballot": "1"}).status_code == 303
     assert count_rows(PaperEntry) == 1  # deleted in the transaction that stored the online ballot
     with app.test_request_context():
         void(db.session.scalar(select(BallotCode.batch_id)))

@@ -68,7 +68,7 @@ def quiz(app, campaign, client, issue, count_box):
     for evaluation_id, sheets in ((one, UNIT1_SHEETS), (two, UNIT2_SHEETS)):
         for code, sheet in zip(issue(evaluation_id, "党员", len(sheets)), sheets):
             response = client.post("/v", data={**(_form(app, evaluation_id, *sheet)), "code": code, "ballot": "1"})
-            assert response.status_code == 302, _text(response)[:500]
+            assert response.status_code == 303, _text(response)[:500]
     count_box(one, two)  # the tests are over: every sealed sheet counted
     return {"one": one, "two": two, "campaign": campaign["campaign"]}
 
@@ -172,7 +172,7 @@ def test_rater_page_never_shows_the_key(app, client, campaign, issue):
         questionnaire = db.session.get(Questionnaire, evaluation.questionnaire_id)
         accepted = [a for i in questionnaire.items if i.kind is ItemKind.FILL for a in json.loads(i.accepted)]
         evaluation_id = evaluation.id
-    html = _text(client.post("/v", data={"code": issue(evaluation_id)[0]}))
+    html = _text(client.post("/v", data={"code": issue(evaluation_id)[0]}, follow_redirects=True))
     assert "学习成果测试" in html and 'type="text"' in html
     assert len(accepted) >= 6 and [a for a in accepted if a in html] == []
     assert "correct" not in html.lower() and "accepted" not in html.lower()
@@ -180,7 +180,7 @@ def test_rater_page_never_shows_the_key(app, client, campaign, issue):
         db.session.add(build_questionnaire(MINI))
         db.session.commit()
         mini = create_evaluation(campaign["units"][0], "mini_quiz", ["党员"], open_now=True).id
-    assert "kexue" not in _text(client.post("/v", data={"code": issue(mini)[0]})).lower()
+    assert "kexue" not in _text(client.post("/v", data={"code": issue(mini)[0]}, follow_redirects=True)).lower()
 
 
 def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, client, campaign, issue, count_box):
@@ -199,7 +199,7 @@ def test_catalog_learning_test_scores_100_with_right_answers_in_full_width(app, 
                 data[f"item_{item.id}"] = right if item.kind is ItemKind.MULTIPLE else right[0]
         evaluation_id = evaluation.id
     assert "２７２" in data.values()  # the number question, typed in full width
-    assert client.post("/v", data={**(data), "code": issue(evaluation_id)[0], "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(data), "code": issue(evaluation_id)[0], "ballot": "1"}).status_code == 303
     count_box(evaluation_id)
     _user(app, "org", "organiser")
     login(client, "org")
@@ -230,7 +230,7 @@ def test_fill_in_answers_are_checked_on_submit(app, client, campaign, issue, cou
     long = client.post("/v", data={**(_form(app, evaluation_id, "A", "XY", "长" * 201)), "code": code, "ballot": "1"})
     assert long.status_code == 400 and "最多 200 个字" in _text(long)
     assert count_rows(Ballot) == 0
-    assert client.post("/v", data={**(_form(app, evaluation_id, "A", "XY", " 科学 ")), "code": code, "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(_form(app, evaluation_id, "A", "XY", " 科学 ")), "code": code, "ballot": "1"}).status_code == 303
     count_box(evaluation_id)
     with app.app_context():
         from models import Answer
@@ -257,7 +257,7 @@ def test_typed_answers_with_control_characters_are_refused(app, client, campaign
         assert response.status_code == 400 and "控制字符" in _text(response)
     assert count_rows(Ballot) == 0
     ok = dict(survey, **{k: "第一行\n第二行\t完" for k, v in survey.items() if "\x00" in v})
-    assert client.post("/v", data={**(ok), "code": issue(campaign['evaluation'])[0], "ballot": "1"}).status_code == 302  # newlines, tabs fine
+    assert client.post("/v", data={**(ok), "code": issue(campaign['evaluation'])[0], "ballot": "1"}).status_code == 303  # newlines, tabs fine
 
 
 def test_demo_learning_test_is_added_once(app, campaign):
@@ -276,3 +276,28 @@ def test_demo_learning_test_is_added_once(app, campaign):
         assert [u["unit"] for u in view["units"]] == ["第一单位"] and view["overall"]["participants"] == added
         assert 0 < view["overall"]["mean_score"] <= 100
         assert tallies.differences(db.session) == []
+
+
+@pytest.mark.parametrize("sheet, shown", [
+    (("A", "XY", "ｋｅｘｕｅ　ｆａｚｈａｎ"), "您的得分:100 分(满分 100 分,80 分及格)"),
+    (("A", "Y", "kexue fazhan"), "您的得分:70 分(满分 100 分,80 分及格)"),
+])
+def test_the_taker_answers_a_test_not_a_ballot_and_sees_their_score_once(app, campaign, client, issue, sheet,
+                                                                          shown):
+    """The button says 提交答卷; the thanks page shows the score the rules of analysis.quiz give, once."""
+    from evaluation.services import create_evaluation
+    from surveys.catalog import build_questionnaire
+
+    with app.app_context():
+        db.session.add(build_questionnaire(MINI))
+        db.session.commit()
+        evaluation_id = create_evaluation(campaign["units"][0], "mini_quiz", ["党员"], open_now=True).id
+    code = issue(evaluation_id)[0]
+    page = _text(client.post("/v", data={"code": code}, follow_redirects=True))
+    assert "提交答卷" in page and "提交测评票" not in page
+    thanks = _text(client.post("/v", data={**_form(app, evaluation_id, *sheet), "code": code, "ballot": "1"},
+                               follow_redirects=True))
+    assert shown in thanks and ("未及格" in thanks) == ("70 分" in shown)
+    assert "得分" not in _text(client.get("/thanks"))  # shown once, kept nowhere
+    survey = _text(client.post("/v", data={"code": issue(campaign["evaluation"])[0]}, follow_redirects=True))
+    assert "提交测评票" in survey and "提交答卷" not in survey  # a satisfaction ballot keeps its words

@@ -53,7 +53,7 @@ def test_report_returned_once_then_passed(app, client, campaign, issue):
         assert review.status is EvaluationStatus.OPEN and review.previous_id is None
     # raters read the report (escaped) on their ballot page
     code = issue(first.evaluation_id, "群众代表", 1)[0]
-    ballot = client.post("/v", data={"code": code}).get_data(as_text=True)
+    ballot = client.post("/v", data={"code": code}, follow_redirects=True).get_data(as_text=True)
     assert "分析检查报告(第 1 轮)" in ballot and "&lt;b&gt;草稿&lt;/b&gt;" in ballot and "<b>草稿</b>" not in ballot
     # a new round is refused while this one awaits its verdict
     assert _start(client, ids["u1"], ROUND2).status_code == 400
@@ -180,3 +180,15 @@ def test_long_report_passes_the_raised_limit_with_its_csrf_token_checked(csrf_ap
     # elsewhere the app-wide limit stands
     big = {"project": "x" * 70_000, "csrf_token": token}
     assert client.post(f"/admin/work/units/{campaign['units'][0]}/rectification", data=big).status_code == 413
+
+
+def test_below_min_ballots_no_verdict_box_is_ticked(app, client, campaign):
+    """Five all-positive ballots of eight needed suggest nothing: the organiser ticks what they decide."""
+    ids = make_accounts(app, campaign)
+    login(client, "org")
+    _start(client, ids["u1"], ROUND1)
+    [report] = rows(app, AnalysisReport)
+    _ballots(app, report.evaluation_id, ALL_GOOD, n=5)
+    page = client.get(f"/admin/reports/{report.id}").get_data(as_text=True)
+    assert "评议票数不足 8 张" in page
+    assert not any(_checkbox_checked(page, key) for key in ("scope", "problems", "thinking", "measures"))

@@ -178,3 +178,35 @@ def test_progress_page_without_plan_or_units(app, client, campaign):
     html = client.get(f"/admin/campaigns/{ids['campaign']}/stages").get_data(as_text=True)
     assert "本活动尚未安排阶段" in html and "fig-progress" not in html
     assert client.get("/admin/campaigns/99999/stages").status_code == 404
+
+
+def test_the_report_step_follows_the_report_not_a_mark(app, client, campaign):
+    """形成分析检查报告 reads 已完成 only once the unit's analysis report is submitted, everywhere."""
+    ids = make_accounts(app, campaign)
+    login(client, "org")
+    _standard(client, ids["campaign"])
+    report_step = next(s for s in _steps(app, ids["campaign"]) if s.name == "形成分析检查报告")
+    refused = _mark(client, ids["u1"], report_step.id, done_on="2009-05-01")
+    assert refused.status_code in (302, 400) and rows(app, UnitStep) == []
+    with app.app_context():  # a mark made before this rule (the demo had such): it no longer counts
+        db.session.add(UnitStep(unit_id=ids["u2"], step_id=report_step.id, done_on=dt.date(2009, 5, 1)))
+        db.session.commit()
+    for unit_id in (ids["u1"], ids["u2"]):
+        steps = client.get(f"/admin/work/units/{unit_id}/steps").get_data(as_text=True)
+        row = steps.split("形成分析检查报告</th>")[1].split("</tr>")[0]
+        assert "未完成" in row and "已完成" not in row and "提交报告" in row
+        unit_page = client.get(f"/admin/work/units/{unit_id}").get_data(as_text=True)
+        assert "已完成 0 / 6 个环节" in unit_page and "尚未提交" in unit_page
+    heat = _figure(client.get(f"/admin/campaigns/{ids['campaign']}/stages").get_data(as_text=True),
+                   "fig-progress")["data"][0]
+    column = heat["x"].index("形成分析检查报告")
+    assert heat["z"][-1][column] == 0.0
+
+    assert client.post(f"/admin/work/units/{ids['u1']}/reports", data={"text": "报告正文", "open_now": "y"}
+                       ).status_code == 302
+    steps = client.get(f"/admin/work/units/{ids['u1']}/steps").get_data(as_text=True)
+    assert "已完成(已提交报告)" in steps.split("形成分析检查报告</th>")[1].split("</tr>")[0]
+    assert "已完成 1 / 6 个环节" in client.get(f"/admin/work/units/{ids['u1']}").get_data(as_text=True)
+    heat = _figure(client.get(f"/admin/campaigns/{ids['campaign']}/stages").get_data(as_text=True),
+                   "fig-progress")["data"][0]
+    assert heat["z"][-1][column] == 0.5  # 1 of the 2 units

@@ -58,7 +58,7 @@ def test_a_ballots_transaction_writes_only_the_used_code_and_one_sealed_row(app,
 
         event.listen(engine, "before_cursor_execute", record)
         try:
-            assert vote(client, code, data).status_code == 302
+            assert vote(client, code, data).status_code == 303
         finally:
             event.remove(engine, "before_cursor_execute", record)
     assert [w.replace('"', "") for w in writes] == ["UPDATE BALLOT_CODE SET", "INSERT INTO BALLOT_BOX"], writes
@@ -69,7 +69,7 @@ def test_sealed_rows_are_ciphertext_of_one_length_whatever_the_comment(app, clie
     """The box row's size must not give away a comment's length (it could be matched once counted)."""
     comments = [None, "短", "较长的意见" * 40, "意" * app.config["TEXT_ANSWER_MAX"]]
     for code, comment in zip(issue(campaign["evaluation"], "党员", len(comments)), comments):
-        assert vote(client, code, answers_for(campaign["evaluation"], choice=1, text=comment)).status_code == 302
+        assert vote(client, code, answers_for(campaign["evaluation"], choice=1, text=comment)).status_code == 303
     with app.app_context():
         rows = db.session.execute(select(SealedBallot.id, SealedBallot.sealed, SealedBallot.evaluation_id,
                                          SealedBallot.rater_group_id)).all()
@@ -93,7 +93,7 @@ def test_counts_add_batches_of_k_and_leave_k_sealed(app, client, campaign, issue
     evaluation = campaign["evaluation"]  # min_ballots 8: k = 8
     observed = []
     for i, code in enumerate(issue(evaluation, "党员", 30)):
-        assert vote(client, code, answers_for(evaluation, choice=i % 4)).status_code == 302
+        assert vote(client, code, answers_for(evaluation, choice=i % 4)).status_code == 303
         observed.append((_counted(app), _sealed(app)))
     assert observed[14] == (0, 15)           # 15 < 2k: nothing counted
     assert observed[15] == (8, 8)            # the 16th completes 2k: all but k counted
@@ -123,7 +123,7 @@ def test_published_figures_move_only_in_steps_of_k_for_every_role(app, client, c
     seen = {role: [figures(token)] for role, token in tokens.items()}
     totals = [0]
     for i, code in enumerate(issue(evaluation, "党员", 20)):
-        assert vote(client, code, answers_for(evaluation, choice=i % 4, text=f"第{i}位")).status_code == 302
+        assert vote(client, code, answers_for(evaluation, choice=i % 4, text=f"第{i}位")).status_code == 303
         totals.append(_counted(app))
         for role, token in tokens.items():
             seen[role].append(figures(token))
@@ -156,8 +156,8 @@ def test_a_ballot_after_the_window_is_refused_and_the_box_settles(app, client, c
     evaluation = campaign["evaluation"]
     codes = issue(evaluation, "党员", 4)
     for code in codes[:3]:
-        assert vote(client, code, answers_for(evaluation)).status_code == 302
-    assert client.post("/v", data={"code": codes[3]}).status_code == 200
+        assert vote(client, code, answers_for(evaluation)).status_code == 303
+    assert client.post("/v", data={"code": codes[3]}, follow_redirects=True).status_code == 200
     with app.app_context():
         db.session.execute(update(Evaluation).where(Evaluation.id == evaluation)
                            .values(closes_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)))
@@ -263,7 +263,7 @@ def test_a_ballot_is_dated_with_the_raters_day_in_the_campaign_zone(app, client,
                                                                    count_box, monkeypatch, moment, expected):
     assert app.config["TIMEZONE"] == "Asia/Shanghai"
     monkeypatch.setattr("surveys.ballots._now", lambda: moment)
-    assert vote(client, issue(campaign["evaluation"])[0], answers_for(campaign["evaluation"])).status_code == 302
+    assert vote(client, issue(campaign["evaluation"])[0], answers_for(campaign["evaluation"])).status_code == 303
     monkeypatch.undo()
     count_box(campaign["evaluation"])
     with app.app_context():

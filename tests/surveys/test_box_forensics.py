@@ -43,7 +43,7 @@ def _vote_tagged(client, issue, answers_for, evaluation: int, n: int, group: str
     """Submit ``n`` ballots in a known order, each tagged in its comment with its arrival number."""
     for i, code in enumerate(issue(evaluation, group, n)):
         data = {**answers_for(evaluation, choice=i % 4, text=f"tag-{i:03d}"), "code": code, "ballot": "1"}
-        assert client.post("/v", data=data).status_code == 302
+        assert client.post("/v", data=data).status_code == 303
 
 
 def _arrival(app) -> dict[str, int]:
@@ -281,7 +281,7 @@ def test_raw_ballot_export_order_says_nothing_about_arrival(app, client, campaig
         moment = dt.datetime(2026, 3, 1 + i // 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Beijing
         monkeypatch.setattr("surveys.ballots._now", lambda moment=moment: moment)
         data = {**answers_for(evaluation, choice=i % 4, text=f"tag-{i:03d}"), "code": code, "ballot": "1"}
-        assert client.post("/v", data=data).status_code == 302
+        assert client.post("/v", data=data).status_code == 303
     monkeypatch.undo()
     count_box(evaluation)
     with app.app_context():

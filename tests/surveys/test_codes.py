@@ -118,10 +118,10 @@ def test_normalise_rejects_lookalikes_and_non_codes(typed):
 def test_typed_code_is_found_in_any_case_and_spacing(client, campaign, issue):
     code = issue(campaign["evaluation"])[0]
     messy = " ".join(code.lower()[i:i + 3] for i in range(0, LENGTH, 3))
-    response = client.post("/v", data={"code": messy})
+    response = client.post("/v", data={"code": messy}, follow_redirects=True)
     assert response.status_code == 200 and "满意度测评" in response.get_data(as_text=True)
     for variant in (code.lower(), format_code(code), format_code(code).lower()):
-        page = client.post("/v", data={"code": variant})
+        page = client.post("/v", data={"code": variant}, follow_redirects=True)
         assert page.status_code == 200, variant
         assert "满意度测评" in page.get_data(as_text=True)
 
@@ -130,7 +130,7 @@ def test_lookalike_for_a_real_code_is_not_accepted(client, campaign, issue):
     """A look-alike is never silently mapped: the rater sees the 'not a code' page."""
     code = issue(campaign["evaluation"])[0]
     forged = code[:-1] + "O"
-    page = client.post("/v", data={"code": forged})
+    page = client.post("/v", data={"code": forged}, follow_redirects=True)
     assert page.status_code == 400  # the box again, with the message next to it
     assert "测评码格式不正确" in page.get_data(as_text=True)
 
@@ -172,7 +172,7 @@ def test_hash_is_keyed(campaign, issue, database_url):
     code = issue(campaign["evaluation"])[0]
     assert hash_code(code, "key-a") != hash_code(code, "key-b")
     other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "another-secret"})
-    response = other.test_client().post("/v", data={"code": code})
+    response = other.test_client().post("/v", data={"code": code}, follow_redirects=True)
     assert response.status_code == 404
     with other.app_context():
         db.session.remove()
@@ -186,7 +186,7 @@ def test_code_key_survives_rotating_the_session_secret(campaign, issue, database
     code = issue(campaign["evaluation"])[0]
     rotated = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "rotated",
                           "CODE_KEY": TestConfig.SECRET_KEY})
-    assert rotated.test_client().post("/v", data={"code": code}).status_code == 200
+    assert rotated.test_client().post("/v", data={"code": code}, follow_redirects=True).status_code == 200
     with rotated.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -203,7 +203,7 @@ def _batch_of(app, plain: str) -> int:
 def test_void_batch_by_cli(app, runner, client, campaign, issue, answers_for, code_status, count_rows):
     codes = issue(campaign["evaluation"], "党员", 4)
     other_batch = issue(campaign["evaluation"], "党员", 1)[0]
-    assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 303
     batch = _batch_of(app, codes[0])
 
     result = runner.invoke(args=["codes", "void", str(batch)])
@@ -218,13 +218,13 @@ def test_void_batch_by_cli(app, runner, client, campaign, issue, answers_for, co
     with app.app_context():
         assert db.session.get(CodeBatch, batch).voided_at is not None
 
-    page = client.post("/v", data={"code": codes[1]})
+    page = client.post("/v", data={"code": codes[1]}, follow_redirects=True)
     assert page.status_code == 410
     assert "测评码已作废" in page.get_data(as_text=True)
     posted = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": codes[2], "ballot": "1"})
     assert posted.status_code == 410
     assert count_rows(db.metadata.tables["ballot_box"]) == 1
-    assert client.post("/v", data={"code": other_batch}).status_code == 200
+    assert client.post("/v", data={"code": other_batch}, follow_redirects=True).status_code == 200
 
 
 def test_void_unknown_batch_fails_clearly(runner):

@@ -62,7 +62,7 @@ def test_forty_simultaneous_submits_of_one_code_store_one_ballot(module_live_ser
     assert all(isinstance(r, tuple) for r in results), [r for r in results if not isinstance(r, tuple)][:3]
 
     statuses = sorted(r[0] for r in results)
-    stored = [r for r in results if r[0] == 302]
+    stored = [r for r in results if r[0] == 303]
     assert len(stored) == 1, (statuses, server_log()[-3000:])
     assert stored[0][1].endswith("/thanks")
     assert statuses.count(409) == n - 1, (statuses, server_log()[-3000:])
@@ -92,7 +92,7 @@ def test_two_hundred_codes_submitted_concurrently(module_live_server, app, campa
     with ThreadPoolExecutor(max_workers=25) as pool:
         outcomes = list(pool.map(rater, codes))
 
-    assert outcomes == [("POST", 302)] * 200, (sorted(set(outcomes)), server_log()[-3000:])
+    assert outcomes == [("POST", 303)] * 200, (sorted(set(outcomes)), server_log()[-3000:])
     # Counted in batches by the requests themselves, concurrently: k = 8 stay sealed, the rest are counted.
     sealed, counted = count_rows(SealedBallot), count_rows(Ballot)
     assert sealed + counted == 200 and 8 <= sealed < 16, (sealed, counted)

@@ -44,7 +44,7 @@ def test_an_expired_form_token_keeps_the_answers_and_stores_nothing(csrf_app, ca
     evaluation = campaign["evaluation"]
     code = issue(evaluation)[0]
     client = csrf_app.test_client()
-    page = client.post("/v", data={"code": code}).get_data(as_text=True)
+    page = client.post("/v", data={"code": code}, follow_redirects=True).get_data(as_text=True)
     assert TOKEN.search(page)
     answers = answers_for(evaluation, choice=2)
     response = client.post("/v", data={**answers, "code": code, "ballot": "1", "csrf_token": "expired-token"})
@@ -56,4 +56,4 @@ def test_an_expired_form_token_keeps_the_answers_and_stores_nothing(csrf_app, ca
     # the fresh token on that page submits the same answers
     token = TOKEN.search(page).group(1)
     stored = client.post("/v", data={**answers, "code": code, "ballot": "1", "csrf_token": token})
-    assert stored.status_code == 302 and count_ballots() == 1 and code_status(code) is CodeStatus.USED
+    assert stored.status_code == 303 and count_ballots() == 1 and code_status(code) is CodeStatus.USED

@@ -92,7 +92,7 @@ def test_home_has_a_labelled_code_box(client):
 def test_valid_code_opens_its_questionnaire(client, campaign, issue):
     """The box posts the code to /v in the body; the questionnaire comes back with the code in its body only."""
     code = issue(campaign["evaluation"])[0]
-    response = client.post("/v", data={"code": code.lower()})
+    response = client.post("/v", data={"code": code.lower()}, follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "满意度测评" in html and f'name="code" value="{format_code(code)}"' in html
@@ -105,7 +105,7 @@ def test_valid_code_opens_its_questionnaire(client, campaign, issue):
     ("", "请输入测评码"),
 ])
 def test_bad_code_in_box_shows_clear_error(client, typed, message):
-    response = client.post("/v", data={"code": typed})
+    response = client.post("/v", data={"code": typed}, follow_redirects=True)
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert message in body
@@ -118,7 +118,7 @@ def test_bad_code_in_box_shows_clear_error(client, typed, message):
 
 def test_questionnaire_page_shows_title_intro_and_labels_every_control(app, client, campaign, issue):
     code = issue(campaign["evaluation"])[0]
-    response = client.post("/v", data={"code": code})
+    response = client.post("/v", data={"code": code}, follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     with app.app_context():
@@ -152,11 +152,11 @@ def test_each_catalog_questionnaire_can_be_answered(app, client, campaign, issue
     with app.app_context():
         evaluation_id = create_evaluation(campaign["units"][1], key, ["群众代表"], open_now=True).id
     code = issue(evaluation_id, "群众代表")[0]
-    page = client.post("/v", data={"code": code})
+    page = client.post("/v", data={"code": code}, follow_redirects=True)
     assert page.status_code == 200
     assert not page.get_data(as_text=True).count('checked')
     response = client.post("/v", data={**(answers_for(evaluation_id, choice=1, text="好")), "code": code, "ballot": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert count_box(evaluation_id) == 1
     with app.app_context():
         ballot = db.session.scalars(select(Ballot).where(Ballot.evaluation_id == evaluation_id)).one()
@@ -199,7 +199,7 @@ def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answe
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"], choice=3, text="多下基层")
     response = client.post("/v", data={**(data), "code": format_code(code), "ballot": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"] == "/thanks"
     thanks = client.get("/thanks")
     assert thanks.status_code == 200 and "提交成功" in thanks.get_data(as_text=True)
@@ -215,7 +215,7 @@ def test_submit_stores_one_ballot_and_thanks(app, client, campaign, issue, answe
 
 def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, answers_for, count_box):
     code = issue(campaign["evaluation"])[0]
-    assert client.post("/v", data={**(answers_for(campaign["evaluation"], text="   ")), "code": code, "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(campaign["evaluation"], text="   ")), "code": code, "ballot": "1"}).status_code == 303
     count_box(campaign["evaluation"])
     with app.app_context():
         assert db.session.scalars(select(Answer).where(Answer.text.is_not(None))).all() == []
@@ -225,8 +225,8 @@ def test_blank_optional_text_stores_no_answer_row(app, client, campaign, issue, 
 def test_second_submit_and_reopen_say_already_used(app, client, campaign, issue, answers_for):
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"])
-    assert client.post("/v", data={**(data), "code": code, "ballot": "1"}).status_code == 302
-    for response in (client.post("/v", data={**(data), "code": code, "ballot": "1"}), client.post("/v", data={"code": code}),
+    assert client.post("/v", data={**(data), "code": code, "ballot": "1"}).status_code == 303
+    for response in (client.post("/v", data={**(data), "code": code, "ballot": "1"}), client.post("/v", data={"code": code}, follow_redirects=True),
                      client.post("/v", data={**(data), "code": format_code(code).lower(), "ballot": "1"})):
         assert response.status_code == 409
         assert "测评码已使用" in response.get_data(as_text=True)
@@ -243,7 +243,7 @@ def test_second_submit_and_reopen_say_already_used(app, client, campaign, issue,
     ("A" * 200, 400, "测评码格式不正确"),
 ])
 def test_unknown_and_malformed_codes(client, campaign, answers_for, code, status, message):
-    opened = client.post("/v", data={"code": code})
+    opened = client.post("/v", data={"code": code}, follow_redirects=True)
     assert opened.status_code == status and message in opened.get_data(as_text=True)
     posted = client.post("/v", data={**answers_for(campaign["evaluation"]), "code": code, "ballot": "1"})
     assert posted.status_code == 404 and message in posted.get_data(as_text=True)
@@ -262,7 +262,7 @@ def test_voided_code(app, client, campaign, issue, answers_for, runner):
     with app.app_context():
         batch = db.session.scalars(select(BallotCode.batch_id)).one()
     assert runner.invoke(args=["codes", "void", str(batch)]).exit_code == 0
-    for response in (client.post("/v", data={"code": code}), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
+    for response in (client.post("/v", data={"code": code}, follow_redirects=True), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
         assert response.status_code == 410
         assert "测评码已作废" in response.get_data(as_text=True)
     assert _ballots(app) == 0
@@ -277,7 +277,7 @@ def test_voided_code(app, client, campaign, issue, answers_for, runner):
 def test_evaluation_not_open(app, client, campaign, issue, answers_for, code_status, status, extra):
     code = issue(campaign["evaluation"])[0]
     _set_status(app, campaign["evaluation"], status, **extra)
-    for response in (client.post("/v", data={"code": code}), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
+    for response in (client.post("/v", data={"code": code}, follow_redirects=True), client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})):
         assert response.status_code == 403
         assert "测评未开放" in response.get_data(as_text=True)
     assert _ballots(app) == 0
@@ -286,7 +286,7 @@ def test_evaluation_not_open(app, client, campaign, issue, answers_for, code_sta
 
 def test_evaluation_closed_while_the_rater_reads(app, client, campaign, issue, answers_for, code_status):
     code = issue(campaign["evaluation"])[0]
-    assert client.post("/v", data={"code": code}).status_code == 200
+    assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
     _set_status(app, campaign["evaluation"], EvaluationStatus.CLOSED)
     response = client.post("/v", data={**(answers_for(campaign["evaluation"])), "code": code, "ballot": "1"})
     assert response.status_code == 403
@@ -317,7 +317,7 @@ def _csrf_token(html: str) -> str:
 def test_csrf_missing_token_is_refused_with_a_friendly_page(csrf_app, campaign, issue, answers_for, code_status):
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    assert client.post("/v", data={"code": code}).status_code == 200
+    assert client.post("/v", data={"code": code}, follow_redirects=True).status_code == 200
     data = answers_for(campaign["evaluation"])
     for sent in (data, {**data, "csrf_token": "forged"}):
         response = client.post("/v", data={**(sent), "code": code, "ballot": "1"})
@@ -333,9 +333,9 @@ def test_csrf_missing_token_is_refused_with_a_friendly_page(csrf_app, campaign, 
 def test_csrf_token_from_the_page_is_accepted(csrf_app, campaign, issue, answers_for, code_status):
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    token = _csrf_token(client.post("/v", data={"code": code}).get_data(as_text=True))
+    token = _csrf_token(client.post("/v", data={"code": code}, follow_redirects=True).get_data(as_text=True))
     response = client.post("/v", data={**({**answers_for(campaign["evaluation"]), "csrf_token": token}), "code": code, "ballot": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert code_status(code) is CodeStatus.USED
 
 
@@ -343,10 +343,10 @@ def test_csrf_guards_the_ballot_not_the_code_box(csrf_app, campaign, issue, answ
     """Sending a code only opens its questionnaire (as a link did); the ballot itself needs the page's token."""
     client = csrf_app.test_client()
     code = issue(campaign["evaluation"])[0]
-    opened = client.post("/v", data={"code": code})
+    opened = client.post("/v", data={"code": code}, follow_redirects=True)
     assert opened.status_code == 200
     ballot = {**answers_for(campaign["evaluation"]), "code": code, "ballot": "1"}
     refused = client.post("/v", data=ballot)
     assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
     token = _csrf_token(opened.get_data(as_text=True))
-    assert client.post("/v", data={**ballot, "csrf_token": token}).status_code == 302
+    assert client.post("/v", data={**ballot, "csrf_token": token}).status_code == 303

@@ -121,7 +121,7 @@ def _submit(client, issue, answers_for, evaluation_id: int, n: int, count_box=No
     tags = []
     for i, code in enumerate(issue(evaluation_id, "党员", n)):
         tag = f"第{i:02d}票"
-        assert client.post("/v", data={**(answers_for(evaluation_id, choice=i % 5, text=tag)), "code": code, "ballot": "1"}).status_code == 302
+        assert client.post("/v", data={**(answers_for(evaluation_id, choice=i % 5, text=tag)), "code": code, "ballot": "1"}).status_code == 303
         tags.append(tag)
     if count_box is not None:
         count_box(evaluation_id)

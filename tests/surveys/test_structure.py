@@ -18,7 +18,7 @@ def _statements(app, client, code: str) -> tuple[int, str]:
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = client.post("/v", data={"code": code})
+        response = client.post("/v", data={"code": code}, follow_redirects=True)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
@@ -66,7 +66,7 @@ def test_a_draft_questionnaire_is_read_afresh(app, campaign):
 def test_an_invalid_ballot_is_shown_again_with_its_answers(app, client, campaign, issue, answers_for):
     """The stored unfilled questionnaire is never used for a form with answers or errors."""
     code = issue(campaign["evaluation"], "党员", 1)[0]
-    client.post("/v", data={"code": code})  # fills the store
+    client.post("/v", data={"code": code}, follow_redirects=True)  # fills the store
     data = answers_for(campaign["evaluation"])
     first_item = sorted(data)[0]
     del data[first_item]

@@ -20,7 +20,7 @@ def test_each_count_updates_the_tallies_in_its_transaction(app, client, campaign
                                                            count_box):
     evaluation = campaign["evaluation"]
     for i, code in enumerate(issue(evaluation, "党员", 3) + issue(evaluation, "群众代表", 2)):
-        assert client.post("/v", data={**(answers_for(evaluation, choice=i % 2)), "code": code, "ballot": "1"}).status_code == 302
+        assert client.post("/v", data={**(answers_for(evaluation, choice=i % 2)), "code": code, "ballot": "1"}).status_code == 303
     assert _count(app, "SELECT count(*) FROM ballot_tally") == 0  # sealed: nothing counted yet
     assert count_box(evaluation) == 5
     assert _count(app, "SELECT sum(n) FROM ballot_tally") == 5
@@ -37,7 +37,7 @@ def test_each_count_updates_the_tallies_in_its_transaction(app, client, campaign
 def test_a_rejected_submit_changes_no_tally(app, client, campaign, issue, answers_for, count_box):
     evaluation = campaign["evaluation"]
     code = issue(evaluation, "党员", 1)[0]
-    assert client.post("/v", data={**(answers_for(evaluation)), "code": code, "ballot": "1"}).status_code == 302
+    assert client.post("/v", data={**(answers_for(evaluation)), "code": code, "ballot": "1"}).status_code == 303
     assert client.post("/v", data={**(answers_for(evaluation, choice=3)), "code": code, "ballot": "1"}).status_code == 409
     assert count_box(evaluation) == 1
     assert _count(app, "SELECT sum(n) FROM ballot_tally") == 1
@@ -77,7 +77,7 @@ def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app,
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(vote_with_token, codes))
-    assert statuses.count(302) == 60
+    assert statuses.count(303) == 60
     with app.app_context():
         from surveys.tallies import differences
 

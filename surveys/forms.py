@@ -33,6 +33,9 @@ FILL_MAX = 200
 
 #: The hidden field that marks a posted questionnaire as a ballot (without it, a POST to /v opens the questionnaire).
 BALLOT_MARK = "ballot"
+#: Added to the code box by static/js/code-link.js: the browser runs scripts, so the questionnaire can
+#: answer the POST itself and static/js/no-repost.js turns its history entry into a GET (one request fewer).
+SCRIPTED_MARK = "scripted"
 #: Fields of the ballot form that are not answers: its CSRF token, the code it redeems and the mark.
 _NOT_ANSWERS = {"csrf_token", "code", BALLOT_MARK}
 

@@ -156,8 +156,9 @@ def test_rater_pages_are_light_and_load_no_plotly(campaign, issue, server, new_p
         assert weighed["total"] < BUDGET, (name, weighed)
         assert "/static/css/ceping.css" in weighed["files"], (name, weighed)  # really nothing cached
         scripts = [url for url in weighed["files"] if "plotly" in url.lower() or url.endswith(".js")]
-        # Only the code box's few lines that post a slip's code; never a chart library.
-        assert set(scripts) <= {"/static/js/code-link.js"}, (name, weighed)
+        # Only the code box's few lines that post a slip's code, and the questionnaire's that keep Back from
+        # re-posting; never a chart library.
+        assert set(scripts) <= {"/static/js/code-link.js", "/static/js/no-repost.js"}, (name, weighed)
 
 
 def _weigh(responses) -> dict:

@@ -31,6 +31,21 @@ def test_posting_a_code_redirects_to_a_get_page_without_the_code(client, campaig
     assert client.get(QUESTIONNAIRE).status_code == 200  # a reload shows it again: nothing re-posted
 
 
+def test_a_scripted_code_post_answers_with_the_questionnaire_and_makes_its_entry_a_get(client, campaign, issue):
+    """code-link.js marks its post: the questionnaire answers it at once, with the script that replaces its
+    history entry by the GET address, and the code is kept for that address exactly as after a redirect."""
+    code = issue(campaign["evaluation"])[0]
+    posted = client.post("/v", data={"code": code, "scripted": "1"})
+    html = posted.get_data(as_text=True)
+    assert posted.status_code == 200 and 'class="ballot"' in html
+    assert re.search(r'src="/static/js/no-repost\.js[^"]*" data-url="/v/questionnaire"', html), html[-600:]
+    assert "no-store" in posted.headers["Cache-Control"]
+    again = client.get(QUESTIONNAIRE).get_data(as_text=True)  # what Back and reload load
+    assert f'name="code" value="{format_code(code)}"' in again and 'class="ballot"' in again
+    refused = client.post("/v", data={"code": "AAAA-BBBB-CCCC", "scripted": "1"})
+    assert refused.status_code == 404  # an unknown code is refused the same way, scripted or not
+
+
 def test_after_the_ballot_back_shows_it_was_stored_not_the_form(client, campaign, issue, answers_for, code_status):
     code = issue(campaign["evaluation"])[0]
     client.post("/v", data={"code": code})

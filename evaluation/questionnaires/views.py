@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
 
+from extensions import db
 from models import Questionnaire, Role
 from surveys.forms import ballot_form_class, field_name
 
@@ -70,6 +72,24 @@ def _show_page(questionnaire: Questionnaire, problem: str | None = None, status:
 def index():
     """Every questionnaire and version, with its use."""
     return render_template("questionnaires/list.html", rows=service.questionnaire_rows())
+
+
+@bp.route("/questionnaires/catalog", methods=["POST"])
+@organiser_only
+def load_builtin():
+    """Load the built-in questionnaires the database lacks (what ``flask --app app init-db`` also does)."""
+    if not FlaskForm().validate_on_submit():  # the CSRF token only
+        abort(400)
+    from surveys.catalog import load_catalog
+
+    from evaluation.accounts import audit
+
+    added = load_catalog()
+    if added:
+        audit.record("questionnaires_loaded", count=len(added))
+        db.session.commit()
+    flash(_("已载入 %(n)s 个内置测评表", n=len(added)), "success")
+    return redirect(url_for(".index"), code=303)
 
 
 @bp.route("/questionnaires/<int:questionnaire_id>")

@@ -221,6 +221,12 @@ def turnout_rows(campaign_id: int, questionnaire_key: Optional[str] = None,
     return rows
 
 
+def unused_count(batch_id: int) -> int:
+    """How many codes of the batch are still unused: what voiding it would void."""
+    return db.session.scalar(select(func.count()).select_from(BallotCode).where(
+        BallotCode.batch_id == batch_id, BallotCode.status == CodeStatus.UNUSED))
+
+
 def void(batch_id: int, user=None) -> int:
     """Void a batch's unused codes (audit "codes_void"); paper entries waiting on them are dropped.
 

@@ -28,7 +28,7 @@ from evaluation.results.views import pct
 from evaluation.services import ServiceError
 from evaluation.codes.slips import (
     CSV_LIMIT, SLIP_LIMIT, SLIPS_PER_PAGE, Issue, batch_rows, check_issue, csv_data_uri, csv_text, issue, qr_svg,
-    slip_pages, targets_for, turnout_rows, void,
+    slip_pages, targets_for, turnout_rows, unused_count, void,
 )
 from evaluation.codes.turnout import TURNOUT_LIST, WORKLIST, turnout_query, turnout_table, turnout_totals, worklist_table
 from evaluation.campaigns.evaluation_list import committee_filter, evaluation_query, evaluation_totals
@@ -183,6 +183,10 @@ def void_batch(batch_id: int):
     if batch is None:
         abort(404)
     evaluation_id = batch.evaluation_id
+    unused = unused_count(batch_id)
+    if unused and not confirmed(unused):  # irreversible: asked on its own page, with or without JavaScript
+        return ask(_("作废第 %(batch)s 批中 %(n)s 个未使用的测评码?作废后不能恢复。", batch=batch_id, n=unused),
+                   _("作废 %(n)s 个测评码", n=unused), url_for(".evaluation_codes", evaluation_id=evaluation_id), unused)
     try:
         n = void(batch_id, current_user)
     except ServiceError as error:

@@ -16,6 +16,7 @@ from evaluation.codes.slips import SLIP_LIMIT, qr_svg
 from extensions import db
 from models import AuditLog, Ballot, BallotCode, CodeBatch, CodeStatus, Evaluation
 from tests.evaluation.manage_data import audit_rows, login, make_user
+from tests.evaluation.html_forms import confirm_step
 
 CODE = re.compile(r'<p class="slip-code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</p>')
 QR = re.compile(r'<svg[^>]*class="qr"')
@@ -168,7 +169,12 @@ def test_void_a_batch(app, client, org, answers_for, count_rows, code_status, co
     assert client.post("/v", data={**(answers_for(org["evaluation"])), "code": codes[0], "ballot": "1"}).status_code == 303
     with app.app_context():
         batch_id = db.session.scalar(select(CodeBatch.id))
-    response = client.post(f"/admin/batches/{batch_id}/void")
+    asked = client.post(f"/admin/batches/{batch_id}/void")  # irreversible: the first post only asks
+    assert asked.status_code == 200 and f"作废第 {batch_id} 批中 2 个未使用的测评码" in asked.get_data(as_text=True)
+    assert code_status(codes[1]) is CodeStatus.UNUSED and not audit_rows(app, "codes_void")
+    assert client.post(f"/admin/batches/{batch_id}/void", data={"confirm": "3"}).status_code == 200  # not what was stated
+    assert code_status(codes[1]) is CodeStatus.UNUSED
+    response = confirm_step(client, asked.get_data(as_text=True), f"/admin/batches/{batch_id}/void", 2)
     assert response.status_code == 303
     assert "已作废 2 个" in client.get(response.headers["Location"]).get_data(as_text=True)
     for code in codes[1:]:

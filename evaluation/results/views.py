@@ -22,6 +22,7 @@ from surveys import box
 from evaluation import bp
 from evaluation.results.dashboards import campaign_overview, unit_detail
 from evaluation.results.makeup import decide_makeup
+from evaluation.campaigns.confirm import ask, confirmed
 from evaluation.results.overview_cache import overview_body
 from evaluation.accounts.permissions import (
     ALL_ROLES, can_see_campaign, can_see_unit, may_open, role_required, visible_unit_ids,
@@ -206,8 +207,11 @@ def evaluation_report(evaluation_id: int):
 @bp.route("/evaluations/<int:evaluation_id>/makeup", methods=["POST"])
 @role_required(Role.ORGANISER)
 def makeup(evaluation_id: int):
-    """Record the make-up decision and open the second round."""
-    _evaluation_or_404(evaluation_id)
+    """Record the make-up decision and open the second round, once the organiser has confirmed it on its own page."""
+    item = _evaluation_or_404(evaluation_id)
+    if not confirmed(1):  # a second round cannot be taken back: one click only asks, with or without JavaScript
+        return ask(_("决定%(unit)s补课,并开启第二轮测评?", unit=item.unit.name), _("决定补课并开启第二轮测评"),
+                   url_for("evaluation.evaluation", evaluation_id=evaluation_id), 1)
     try:
         decision = decide_makeup(evaluation_id, current_user.id)
     except ServiceError as error:

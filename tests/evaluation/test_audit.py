@@ -115,7 +115,7 @@ def test_audit_never_contains_codes_ballots_or_answers(app, client, campaign):
     login(client, ids["organiser"])
     client.post(f"/admin/groups?campaign={ids['campaign']}", data={"name": "服务对象2", "weight": ""})
     client.get(f"/admin/campaigns/{ids['campaign']}/results.csv")
-    client.post(f"/admin/evaluations/{ids['a']}/makeup")
+    client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"})
     client.post("/logout")
     with app.app_context():
         secrets = set(ids["codes"]) | {c.replace("-", "") for c in ids["codes"]}

@@ -188,6 +188,9 @@ def make_up_and_pass(app, org, campaign_id: int) -> int:
     action = re.search(r'action="(/admin/evaluations/(\d+)/makeup)"', overview)
     first_round = int(action.group(2))
     form = form_with(overview, overview_url, action=action.group(1))
+    asked = org.post(action.group(1), data=form.data())  # a second round cannot be undone: first it asks
+    assert asked.status_code == 200 and "补课,并开启第二轮测评?" in asked.get_data(as_text=True)
+    form = form_with(asked.get_data(as_text=True), action.group(1), action=action.group(1), fields=("confirm",))
     second_round = int(re.search(r"/admin/evaluations/(\d+)", post(org, action.group(1), form.data())
                                  .headers["Location"]).group(1))
     with app.app_context():

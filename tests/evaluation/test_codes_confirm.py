@@ -149,5 +149,5 @@ def test_every_confirmation_in_the_templates_names_its_object():
     for path in root.rglob("*.html"):
         for message in re.findall(r'data-confirm="\{\{ _\(\'([^\']*)\'(.*?)\) \}\}"', path.read_text("utf-8")):
             found.append((path.name, message))
-    assert len(found) >= 6
+    assert len(found) >= 4  # voiding a batch and deciding make-up ask on a page of their own (confirm.py)
     assert all("%(" in text and args.strip() for _name, (text, args) in found), found

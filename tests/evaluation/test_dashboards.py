@@ -12,6 +12,7 @@ import re
 from results_data import PASSWORD, SCRIPT_NAME, login, seed_results
 
 from extensions import db
+from tests.evaluation.html_forms import confirm_step
 
 
 def _values(array) -> list:
@@ -111,10 +112,32 @@ def test_not_judged_unit_hides_items_from_every_role(app, client, campaign):
     assert client.get(f"/admin/evaluations/{ids['a']}").status_code == 404
 
 
+def test_a_makeup_decision_is_asked_on_its_own_page_before_anything_changes(app, client, campaign, issue):
+    """One click (with or without JavaScript) only asks, naming the unit; the stated answer decides."""
+    from models import Evaluation, MakeUp
+
+    ids = seed_results(app, campaign)
+    login(client, ids["organiser"])
+    url = f"/admin/evaluations/{ids['a']}/makeup"
+    overview = client.get(f"/admin/evaluations/{ids['a']}").get_data(as_text=True)
+    assert f'action="{url}"' in overview and "data-confirm" not in overview.split(f'action="{url}"')[1][:80]
+    asked = client.post(url)
+    html = asked.get_data(as_text=True)
+    with app.app_context():
+        unit = db.session.get(Evaluation, ids["a"]).unit.name
+        assert db.session.scalar(db.select(db.func.count()).select_from(MakeUp)) == 0  # nothing decided yet
+    assert asked.status_code == 200 and f"决定{unit}补课,并开启第二轮测评?" in html
+    assert client.post(url, data={"confirm": "2"}).status_code == 200  # not what the page stated: asks again
+    decided = confirm_step(client, html, url, 1)
+    assert decided.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(MakeUp)) == 1
+
+
 def test_makeup_decision_opens_linked_second_round_and_shows_before_after(app, client, campaign, issue):
     ids = seed_results(app, campaign)
     login(client, ids["organiser"])
-    response = client.post(f"/admin/evaluations/{ids['a']}/makeup")
+    response = client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"})
     assert response.status_code == 302
     with app.app_context():
         from models import Evaluation, EvaluationStatus, MakeUp
@@ -126,7 +149,7 @@ def test_makeup_decision_opens_linked_second_round_and_shows_before_after(app, c
         followup_id = followup.id
     assert response.headers["Location"].endswith(f"/admin/evaluations/{followup_id}")
     # a second decision on the same evaluation is refused with a message, nothing added
-    again = client.post(f"/admin/evaluations/{ids['a']}/makeup", follow_redirects=True)
+    again = client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}, follow_redirects=True)
     assert "已作出补课决定" in again.get_data(as_text=True)
     with app.app_context():
         from models import MakeUp
@@ -155,13 +178,13 @@ def test_makeup_refused_for_unit_not_flagged_and_for_viewer(app, client, campaig
     from evaluation.services import create_user
 
     login(client, ids["organiser"])
-    page = client.post(f"/admin/evaluations/{ids['b']}/makeup", follow_redirects=True)
+    page = client.post(f"/admin/evaluations/{ids['b']}/makeup", data={"confirm": "1"}, follow_redirects=True)
     assert "未达到补课条件" in page.get_data(as_text=True)
     client.post("/logout")
     with app.app_context():
         create_user("viewer1", PASSWORD, "viewer")
     login(client, "viewer1")
-    assert client.post(f"/admin/evaluations/{ids['a']}/makeup").status_code == 403
+    assert client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}).status_code == 403
     assert client.get(f"/admin/campaigns/{ids['campaign']}").status_code == 200
 
 

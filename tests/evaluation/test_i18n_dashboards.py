@@ -143,16 +143,16 @@ def test_unit_pages_and_make_up_rounds_in_english(app, client, campaign):
     html = english(app, client.get(f"/admin/evaluations/{ids['b']}"))
     assert "Too few ballots, not judged" in html and "Only 5 ballots, fewer than the minimum of 8" in html
     # refused: the unit is not flagged; the refusal and its reason in English
-    html = english(app, client.post(f"/admin/evaluations/{ids['b']}/makeup", follow_redirects=True))
+    html = english(app, client.post(f"/admin/evaluations/{ids['b']}/makeup", data={"confirm": "1"}, follow_redirects=True))
     assert "This unit is not flagged for make-up: Only 5 ballots" in html
     # decided: the second round opens; the first round shows the decision
-    response = client.post(f"/admin/evaluations/{ids['a']}/makeup")
+    response = client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"})
     assert response.status_code == 302
     followup = int(response.headers["Location"].rsplit("/", 1)[1])
     html = english(app, client.get(response.headers["Location"]))
     assert "Make-up decided; the second round is open." in html and "make-up round" in html
     assert "Before and after make-up" in html and "First round" in html and "Second round" in html
-    html = english(app, client.post(f"/admin/evaluations/{ids['a']}/makeup", follow_redirects=True))
+    html = english(app, client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}, follow_redirects=True))
     assert "A make-up decision was already taken for this evaluation." in html
     html = english(app, client.get(f"/admin/evaluations/{ids['a']}"))
     assert "Make-up decided on " in html and "See the second round" in html

@@ -271,7 +271,7 @@ def test_rectification_make_up_section_in_english(app, client, campaign):
     ids = seed_results(app, campaign)
     make_accounts(app, campaign)
     as_user(client, "org")
-    assert client.post(f"/admin/evaluations/{ids['a']}/makeup").status_code == 302
+    assert client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}).status_code == 302
     forget_flashes(client)  # the decision's message belongs to the results pages
     [decision] = rows(app, MakeUp)
     page = f"/admin/work/units/{ids['unit_a']}/rectification"

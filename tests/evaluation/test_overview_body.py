@@ -41,7 +41,8 @@ def test_each_session_gets_its_own_csrf_token_in_the_stored_body(app, csrf_app, 
         pages.append((client, forms[0]))
     assert pages[0][1][1] != pages[1][1][1]
     client, (action, token) = pages[1]
-    assert client.post(action, data={"csrf_token": token}).status_code == 302
+    assert client.post(action, data={"csrf_token": token}).status_code == 200  # the token passes; the page asks
+    assert client.post(action, data={"csrf_token": token, "confirm": "1"}).status_code == 302
 
 
 def test_only_organisers_see_the_makeup_buttons(app, client, campaign):

@@ -141,7 +141,7 @@ def test_a_makeup_decision_shows_at_once(app, client, campaign, computed):
     ids = seed_results(app, campaign)
     login(client, ids["organiser"])
     assert "补课单位:前后对比" not in _page(client, ids)
-    assert client.post(f"/admin/evaluations/{ids['a']}/makeup").status_code == 302
+    assert client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}).status_code == 302
     page = _page(client, ids)
     assert "补课单位:前后对比" in page and "进行中" in page
     assert_exact(app, ids)

@@ -122,7 +122,7 @@ def test_makeup_unit_rectified_and_reevaluated_shows_as_passed(app, client, camp
     ids = seed_results(app, campaign)
     make_accounts(app, campaign)
     login(client, "org")
-    assert client.post(f"/admin/evaluations/{ids['a']}/makeup").status_code == 302
+    assert client.post(f"/admin/evaluations/{ids['a']}/makeup", data={"confirm": "1"}).status_code == 302
     [decision] = rows(app, MakeUp)
     # the form offers the decision, chosen by default, on the make-up unit's page
     page = client.get(f"/admin/work/units/{ids['unit_a']}/rectification").get_data(as_text=True)

@@ -50,6 +50,8 @@ def test_bulk_issue_shows_running_seconds_and_is_sent_once(seeded, server, new_p
     page.get_by_role("button", name=re.compile("打印测评条")).click()
     # First the count, in words, and no code yet: one click never issues (evaluation/campaigns/confirm.py).
     page.wait_for_selector(".confirm-question")
+    # busy.js is a deferred script: clicking before it runs (a loaded machine) would show no count at all.
+    page.wait_for_load_state("load")
     assert f"共 {3 * groups} 个" in page.locator(".confirm-question").inner_text()
     assert page.locator(".slip").count() == 0
     page.evaluate(WATCH_BUSY)

@@ -321,10 +321,13 @@ class BallotCode(db.Model):
 class Ballot(db.Model):
     """测评票: one submitted questionnaire. Deliberately no code, IP, agent or time of day."""
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    # (evaluation, day): the ballots-per-day chart reads this index alone, not 1M rows fetched by their
+    # random ids (2.0 s → 0.24 s at 1M on SQLite); it serves lookups by evaluation as the old index did.
+    __table_args__ = (Index("ix_ballot_evaluation_day", "evaluation_id", "submitted_on"),
+                      {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
     rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
     submitted_on: Mapped[dt.date] = mapped_column(Date)
 

@@ -6,17 +6,17 @@ only their own units in a list and its export, and no argument a stranger sends 
 """
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import re
 
 import pytest
-from results_data import PASSWORD, login
+from results_data import PASSWORD
 from sqlalchemy import select, update
 
 from evaluation.services import create_evaluation, create_user, issue_codes
 from extensions import db
+from tests.evaluation.list_helpers import csv_rows as _csv, signed_in as _client
 from models import BallotCode, Campaign, CodeStatus, Unit, UnitKind
 
 N_UNITS = 60  # more than one page of 50
@@ -52,17 +52,6 @@ def big(app, campaign):
         create_user("viewer", PASSWORD, "viewer")
         create_user("li", PASSWORD, "liaison", campaign["committee"])
     return campaign
-
-
-def _client(app, username):
-    client = app.test_client()
-    login(client, username)
-    return client
-
-
-def _csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.status_code
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 def _names(html: str) -> list[str]:

@@ -6,16 +6,15 @@ audit log shows no Chinese target or action word.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 
 import pytest
-from results_data import PASSWORD, login
+from results_data import PASSWORD
 
 from evaluation.services import create_evaluation, create_user, issue_codes
 from extensions import db
+from tests.evaluation.list_helpers import csv_rows as _csv, signed_in as _client
 from models import Campaign, Role, Suggestion, Unit, UnitKind, User
 
 DAY = dt.date(2026, 1, 1)
@@ -49,17 +48,6 @@ def world(app, campaign):
                             for n in range(1, 55)])
         db.session.commit()
     return campaign
-
-
-def _client(app, username):
-    client = app.test_client()
-    login(client, username)
-    return client
-
-
-def _csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.status_code
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 def test_suggestions_search_sort_pages_and_export(app, world):

@@ -378,8 +378,9 @@ class Answer(db.Model):
 class Tally(db.Model):
     """Running count of answers per evaluation × rater group × item × option.
 
-    Updated in the very transaction that stores each ballot, so reading results
-    never scans ballots; ``flask --app app recount`` proves it equals a full recount.
+    Updated by each count of the ballot box (surveys/box.py), in the transaction that
+    inserts the batch's ballots, so reading results never scans ballots;
+    ``flask --app app recount`` proves it equals a full recount.
     """
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
@@ -387,6 +388,24 @@ class Tally(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
     option_id: Mapped[int] = mapped_column(ForeignKey("option.id"), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PolarityTally(db.Model):
+    """Running count of a scale item's answers per evaluation × rater group, by the option's polarity.
+
+    What scoring reads (analysis/scoring.py: positive, negative and unknown answers of
+    each rated item), kept with :class:`Tally` by the same counts: a fifth of its rows
+    and no join with ``option``, so a campaign's results read a few thousand rows as
+    they are stored (bench/README.md, section 3). A questionnaire with counted ballots
+    is frozen, so an option's polarity never changes under its counts.
+    """
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
+    rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    n_positive: Mapped[int] = mapped_column(Integer, default=0)
+    n_negative: Mapped[int] = mapped_column(Integer, default=0)
+    n_unknown: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class BallotTally(db.Model):

@@ -33,7 +33,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update  # 
 
 from extensions import db
 from models import (
-    Answer, AuditLog, Ballot, BallotTally, Evaluation, EvaluationStatus, SealedBallot, Tally, bump_data_version, utcnow,
+    Answer, AuditLog, Ballot, BallotTally, Evaluation, EvaluationStatus, PolarityTally, SealedBallot, Tally,
+    bump_data_version, utcnow,
 )
 
 from . import tallies
@@ -235,7 +236,7 @@ def scrub(evaluation_id: int) -> None:
     ballot_ids = select(Ballot.id).where(Ballot.evaluation_id == evaluation_id)
     answers = [dict(r._mapping) for r in conn.execute(select(Answer).where(Answer.ballot_id.in_(ballot_ids)))]
     rewritten = []
-    for table in (Tally, BallotTally):
+    for table in (Tally, BallotTally, PolarityTally):
         rows = [dict(r._mapping) for r in conn.execute(select(table).where(table.evaluation_id == evaluation_id))]
         rewritten.append((table, rows))
     conn.execute(delete(Answer).where(Answer.ballot_id.in_(ballot_ids)))

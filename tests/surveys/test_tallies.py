@@ -53,13 +53,18 @@ def test_recount_reports_a_tampered_tally_and_fix_rebuilds_it(app, client, campa
     with app.app_context():
         db.session.execute(text("UPDATE tally SET n = n + 1 WHERE option_id = (SELECT min(option_id) FROM tally)"))
         db.session.execute(text("DELETE FROM ballot_tally"))
+        # the sums by polarity that scoring reads are checked and rebuilt the same way
+        db.session.execute(text("UPDATE polarity_tally SET n_negative = n_negative + 3 "
+                                "WHERE item_id = (SELECT min(item_id) FROM polarity_tally)"))
         db.session.commit()
     broken = runner.invoke(args=["recount"])
     assert broken.exit_code == 1 and "cells differ" in broken.output
     assert re.search(r"ballots\t\(\d+, \d+\)\ttallied=0\trecounted=2", broken.stdout)
+    assert re.search(r"polarity\t\(\d+, \d+, \d+\)\ttallied=\(\d+, 3, \d+\)\trecounted=\(\d+, 0, \d+\)", broken.stdout)
     assert runner.invoke(args=["recount", "--fix"]).exit_code == 0
     assert runner.invoke(args=["recount"]).exit_code == 0
     assert _count(app, "SELECT sum(n) FROM ballot_tally") == 2
+    assert _count(app, "SELECT sum(n_positive + n_negative + n_unknown) FROM polarity_tally") == 2 * 6
 
 
 def test_results_read_from_tallies_equal_a_recount_after_concurrent_submits(app, campaign, issue, answers_for,

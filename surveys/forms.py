@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -64,8 +65,10 @@ def field_name(item: Item) -> str:
     return f"item_{item.id}"
 
 
-def _choices(item: Item) -> list[tuple[int, str]]:
-    return [(option.id, option.label) for option in item.scale.options] if item.scale else []
+def _choices(item: Item) -> list[SelectChoice]:
+    # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples and checks every field's
+    # choices for them on each request (a warning filter lookup per field), and 3.4 drops them.
+    return [SelectChoice(option.id, option.label) for option in item.scale.options] if item.scale else []
 
 
 def _printable(form, field) -> None:  # noqa: ARG001  (WTForms validator signature)

@@ -25,9 +25,9 @@ from evaluation.campaigns.units import (KIND_LABELS, create_campaign, deactivati
                                         parent_choices, set_active)
 from evaluation.campaigns.forms import CampaignForm, GroupForm, ImportForm, MoveForm, UnitForm
 from evaluation.campaigns.importing import UnitSheetError, apply_import, check_rows, parse_upload
-from evaluation.campaigns.unit_list import UNIT_LIST, export_table, unit_filters, unit_query, unit_totals
+from evaluation.campaigns.unit_list import TREE, UNIT_LIST, export_table, unit_filters, unit_page, unit_rows, unit_totals
 from evaluation.list_exports import download
-from evaluation.listing import all_rows, page_of, read_args
+from evaluation.listing import read_args
 
 bp = Blueprint("units", __name__, url_prefix="/admin")
 
@@ -62,9 +62,9 @@ def _unit_or_404(unit_id: int) -> Unit:
 
 def _list_page(campaign: Optional[Campaign], import_form=None, campaign_form=None, status: int = 200):
     filters = unit_filters(request.args)
-    page = page_of(UNIT_LIST, unit_query(campaign.id, **filters), read_args(UNIT_LIST)) if campaign else None
+    page, tree = unit_page(campaign.id, filters, read_args(UNIT_LIST)) if campaign else (None, {})
     return render_template(
-        "units/list.html", campaign=campaign, campaigns=campaigns(), page=page, filters=filters,
+        "units/list.html", campaign=campaign, campaigns=campaigns(), page=page, filters=filters, tree=tree, TREE=TREE,
         totals=unit_totals(campaign.id) if campaign else None,
         import_form=import_form or ImportForm(), campaign_form=campaign_form or CampaignForm(formdata=None),
     ), status
@@ -84,7 +84,7 @@ def units_export(fmt: str):
     campaign = _chosen_campaign()
     if campaign is None:
         abort(404)
-    rows = all_rows(UNIT_LIST, unit_query(campaign.id, **unit_filters(request.args)), read_args(UNIT_LIST))
+    rows = unit_rows(campaign.id, unit_filters(request.args), read_args(UNIT_LIST))
     header, cells = export_table(rows)
     return download(fmt, _("单位"), header, cells, f"campaign-{campaign.id}-units",
                     _("%(campaign)s-单位", campaign=campaign.name), f"campaign:{campaign.id}")

@@ -211,7 +211,9 @@ def test_accounts_pages_in_english(app, en, campaign):
 
         li = db.session.scalar(db.select(User.id).where(User.username == "li"))
         me = db.session.scalar(db.select(User.id).where(User.username == "org"))
-    html = english(app, follow(en, en.post(f"/admin/users/{li}/active", data={"active": "0"})))
+    asked = english(app, en.post(f"/admin/users/{li}/active", data={"active": "0"}))
+    assert "Deactivate account li?" in asked
+    html = english(app, follow(en, en.post(f"/admin/users/{li}/active", data={"active": "0", "confirm": "li"})))
     assert "Account li deactivated." in html and ">inactive</td>" in html and "Reactivate" in html
     html = english(app, follow(en, en.post(f"/admin/users/{me}/active", data={"active": "0"})))
     assert "You cannot deactivate your own account." in html

@@ -27,6 +27,7 @@ from evaluation.listing import all_rows, page_of, read_args
 from evaluation.accounts.permissions import ALL_ROLES, role_required
 from evaluation.services import ServiceError
 from evaluation.accounts.sessions import mark_signed_in
+from evaluation.campaigns.confirm import ask, confirmed
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
@@ -83,11 +84,21 @@ def create():
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @role_required(Role.ORGANISER)
 def active(user_id: int):
-    """Deactivate (``active=0``) or reactivate (``active=1``) an account."""
-    if db.session.get(User, user_id) is None:
+    """Deactivate (``active=0``) or reactivate (``active=1``) an account.
+
+    Deactivating another active account asks first, naming it, and acts on a confirmation of
+    that name only (one's own account is refused by the service without asking).
+    """
+    target = db.session.get(User, user_id)
+    if target is None:
         abort(404)
+    wanted = request.form.get("active") == "1"
+    if not wanted and target.active and target.id != current_user.id and not confirmed(target.username):
+        return ask(_("停用账号 %(name)s?该账号将立即无法登录,已登录的会话也随即结束。", name=target.username),
+                   _("停用账号 %(name)s", name=target.username), url_for("accounts.users"), target.username,
+                   changed_note=_("确认的不是这个账号,请重新确认。"))
     try:
-        user = set_user_active(user_id, request.form.get("active") == "1", current_user)
+        user = set_user_active(user_id, wanted, current_user)
     except ServiceError as error:
         flash(str(error), "error")
     else:

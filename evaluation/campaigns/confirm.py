@@ -21,15 +21,18 @@ def confirmed(count: object) -> bool:
 
 
 def ask(question: str, button: str, back: str, count: object, details: list[str] | None = None,
-        download: bool = False):
+        download: bool = False, changed_note: str | None = None):
     """The confirmation page: ``question`` in words, the posted fields again, and ``confirm=count``.
 
+    ``count`` may also be an identity (an account's name, a question's position): what the
+    organiser saw and must still hold when the confirmation arrives.
     ``details`` are short lines shown under the question (e.g. the units concerned).
     ``download``: the answer is a file, so the page stays and shows no running seconds.
+    ``changed_note``: what to say when a confirmation for another value arrives (default: the count changed).
     Returned with status 200: nothing was done, nothing failed.
     """
     fields = [(name, value) for name in request.form if name != FIELD for value in request.form.getlist(name)]
     changed = FIELD in request.form  # a confirmation for another count: say why we ask again
     return render_template("manage/confirm.html", question=question, button=button, back=back, fields=fields,
                            count=str(count), details=details or [], changed=changed, action=request.path,
-                           download=download)
+                           download=download, changed_note=changed_note)

@@ -3,9 +3,17 @@
 726 units (the demo campaign with its branches) on one page made it 41,000 px tall; the list
 now shows :data:`evaluation.listing.PER_PAGE` rows a page, found by the search box, and its
 download (in the import sheet's own columns) holds exactly the filtered rows.
+
+Its default order is the tree's (each unit under its parent, depth-first, siblings by code),
+with each unit's depth, its members including the units below it (含下级) and how many units
+sit below it. The tree is walked in memory from one narrow query (:func:`tree_index`); in
+that order the filtered ids are sorted there and one page of full rows is loaded, while any
+other order is the database's, through :func:`evaluation.listing.page_of`.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from flask_babel import gettext as _
@@ -16,7 +24,7 @@ from sqlalchemy.sql import Select
 from extensions import db
 from models import Evaluation, Unit, UnitKind
 
-from evaluation.listing import ListSpec
+from evaluation.listing import ListArgs, ListSpec, Page, all_rows, page_of, searched
 
 _PARENT = aliased(Unit, name="parent_unit")
 # Evaluations per unit, joined by unit id (a unit belongs to one campaign, so no campaign filter is needed).
@@ -24,16 +32,86 @@ _EVALUATIONS = (select(Evaluation.unit_id, func.count().label("n")).group_by(Eva
                 .subquery("unit_evaluations"))
 _EVALUATION_COUNT = func.coalesce(_EVALUATIONS.c.n, 0)
 
+#: The default order's key; its column (the code) only orders when the tree order is not used.
+TREE = "tree"
 UNIT_LIST = ListSpec(
-    sorts={"code": Unit.code, "name": Unit.name, "parent": _PARENT.name, "members": Unit.members,
+    sorts={TREE: Unit.code, "code": Unit.code, "name": Unit.name, "parent": _PARENT.name, "members": Unit.members,
            "evaluations": _EVALUATION_COUNT, "active": Unit.active},
     searched=(Unit.code, Unit.name, _PARENT.name),
-    default_sort="code", tiebreak=(Unit.id,))
+    default_sort=TREE, tiebreak=(Unit.id,))
 #: Filter values of ``?kind=`` and ``?state=`` (anything else means "all").
 KINDS = {kind.value: kind for kind in UnitKind}
 STATES = ("active", "inactive")
 #: Kind words the import reads back (evaluation/campaigns/importing.py KIND_WORDS), in any interface language.
 KIND_WORDS = {UnitKind.COMMITTEE: "党委", UnitKind.UNIT: "单位", UnitKind.BRANCH: "支部"}
+
+
+@dataclass(frozen=True)
+class TreeSpot:
+    """Where a unit sits in its campaign's tree: its place in tree order, depth and what hangs below it."""
+
+    order: int
+    depth: int
+    below: int  # units below it, at any depth
+    members: int  # its members plus those of every unit below it (含下级)
+
+
+def tree_index(campaign_id: int) -> dict[int, TreeSpot]:
+    """Each unit of the campaign by id, with its :class:`TreeSpot` (one query of four columns).
+
+    Depth-first from the top units, siblings by code, as
+    :func:`evaluation.campaigns.units.tree_rows`; a unit whose parent is missing counts as a top unit.
+    """
+    rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.code, Unit.members)
+                              .where(Unit.campaign_id == campaign_id).order_by(Unit.code, Unit.id)).all()
+    known = {row.id for row in rows}
+    children: dict[Optional[int], list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id if row.parent_id in known else None, []).append(row)
+    walk: list[tuple] = []  # (row, depth) in tree order
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        walk.append((row, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(row.id, [])))
+    below: dict[int, int] = {}
+    members: dict[int, int] = {}
+    for row, _depth in reversed(walk):  # children come after their parent: add them up from the end
+        kids = children.get(row.id, [])
+        below[row.id] = sum(1 + below[kid.id] for kid in kids)
+        members[row.id] = (row.members or 0) + sum(members[kid.id] for kid in kids)
+    return {row.id: TreeSpot(order, depth, below[row.id], members[row.id])
+            for order, (row, depth) in enumerate(walk)}
+
+
+def unit_page(campaign_id: int, filters: dict, args: ListArgs) -> tuple[Page, dict[int, TreeSpot]]:
+    """One page of the units list, and the campaign's tree index for its depth and counts columns."""
+    tree = tree_index(campaign_id)
+    query = unit_query(campaign_id, **filters)
+    if args.sort != TREE:
+        return page_of(UNIT_LIST, query, args), tree
+    ids = _tree_ordered(db.session.scalars(searched(UNIT_LIST, query.with_only_columns(Unit.id), args)), tree,
+                        args.desc)
+    pages = max(1, math.ceil(len(ids) / args.per_page))
+    args = replace(args, page=min(args.page, pages))
+    shown = ids[(args.page - 1) * args.per_page:args.page * args.per_page]
+    rows = db.session.execute(query.where(Unit.id.in_(shown))).all() if shown else []
+    rows.sort(key=lambda row: tree[row.Unit.id].order, reverse=args.desc)
+    return Page(rows, len(ids), args, UNIT_LIST.default_sort, UNIT_LIST.default_desc), tree
+
+
+def unit_rows(campaign_id: int, filters: dict, args: ListArgs) -> list:
+    """Every row of the filtered list in its page's order (tree order by default): what the export writes."""
+    rows = all_rows(UNIT_LIST, unit_query(campaign_id, **filters), args)
+    if args.sort == TREE:
+        tree = tree_index(campaign_id)
+        rows.sort(key=lambda row: tree[row.Unit.id].order, reverse=args.desc)
+    return rows
+
+
+def _tree_ordered(ids, tree: dict[int, TreeSpot], desc: bool) -> list[int]:
+    """``ids`` in tree order (reversed for ``desc``)."""
+    return sorted(ids, key=lambda unit_id: tree[unit_id].order, reverse=desc)
 
 
 def unit_filters(args) -> dict:

@@ -176,6 +176,13 @@ def move_unit(unit_id: int, parent_id: Optional[int]) -> Unit:
     return unit
 
 
+def deactivation_count(unit_id: int) -> int:
+    """How many units deactivating this one would change: the active units of its subtree, itself included."""
+    ids = subtree_ids(_unit_or_error(unit_id).id)
+    return db.session.scalar(select(func.count()).select_from(Unit)
+                             .where(Unit.id.in_(ids), Unit.active.is_(True))) or 0
+
+
 def set_active(unit_id: int, active: bool) -> int:
     """Deactivate a unit and its subtree, or reactivate one unit (its parent must be active).
 

@@ -20,12 +20,14 @@ from evaluation.campaigns import import_store
 from evaluation.campaigns.groups import add_group, group_rows, update_group
 from evaluation.accounts.permissions import role_required
 from evaluation.services import ServiceError, campaigns
-from evaluation.campaigns.units import KIND_LABELS, create_campaign, edit_unit, move_unit, parent_choices, set_active
+from evaluation.campaigns.confirm import ask, confirmed
+from evaluation.campaigns.units import (KIND_LABELS, create_campaign, deactivation_count, edit_unit, move_unit,
+                                        parent_choices, set_active)
 from evaluation.campaigns.forms import CampaignForm, GroupForm, ImportForm, MoveForm, UnitForm
 from evaluation.campaigns.importing import UnitSheetError, apply_import, check_rows, parse_upload
-from evaluation.campaigns.unit_list import UNIT_LIST, export_table, unit_filters, unit_query, unit_totals
+from evaluation.campaigns.unit_list import TREE, UNIT_LIST, export_table, unit_filters, unit_page, unit_rows, unit_totals
 from evaluation.list_exports import download
-from evaluation.listing import all_rows, page_of, read_args
+from evaluation.listing import read_args
 
 bp = Blueprint("units", __name__, url_prefix="/admin")
 
@@ -60,9 +62,9 @@ def _unit_or_404(unit_id: int) -> Unit:
 
 def _list_page(campaign: Optional[Campaign], import_form=None, campaign_form=None, status: int = 200):
     filters = unit_filters(request.args)
-    page = page_of(UNIT_LIST, unit_query(campaign.id, **filters), read_args(UNIT_LIST)) if campaign else None
+    page, tree = unit_page(campaign.id, filters, read_args(UNIT_LIST)) if campaign else (None, {})
     return render_template(
-        "units/list.html", campaign=campaign, campaigns=campaigns(), page=page, filters=filters,
+        "units/list.html", campaign=campaign, campaigns=campaigns(), page=page, filters=filters, tree=tree, TREE=TREE,
         totals=unit_totals(campaign.id) if campaign else None,
         import_form=import_form or ImportForm(), campaign_form=campaign_form or CampaignForm(formdata=None),
     ), status
@@ -82,7 +84,7 @@ def units_export(fmt: str):
     campaign = _chosen_campaign()
     if campaign is None:
         abort(404)
-    rows = all_rows(UNIT_LIST, unit_query(campaign.id, **unit_filters(request.args)), read_args(UNIT_LIST))
+    rows = unit_rows(campaign.id, unit_filters(request.args), read_args(UNIT_LIST))
     header, cells = export_table(rows)
     return download(fmt, _("单位"), header, cells, f"campaign-{campaign.id}-units",
                     _("%(campaign)s-单位", campaign=campaign.name), f"campaign:{campaign.id}")
@@ -208,9 +210,16 @@ def move(unit_id: int):
 @bp.route("/units/<int:unit_id>/active", methods=["POST"])
 @role_required(Role.ORGANISER)
 def active(unit_id: int):
-    """Deactivate a unit with its subtree (``active=0``) or reactivate it (``active=1``)."""
+    """Deactivate a unit with its subtree (``active=0``) or reactivate it (``active=1``).
+
+    Deactivating asks first, on its own page, how many units it will change; it acts only on a
+    confirmation of that same count (a unit added or changed meanwhile makes the page ask again).
+    """
     unit = _unit_or_404(unit_id)
     wanted = request.form.get("active") == "1"
+    n = 0 if wanted else deactivation_count(unit.id)
+    if n and not confirmed(n):
+        return _ask_deactivate(unit, n)
     try:
         changed = set_active(unit.id, wanted)
     except ServiceError as error:
@@ -219,6 +228,17 @@ def active(unit_id: int):
         flash(ngettext("已启用 %(num)s 个单位", "已启用 %(num)s 个单位", changed) if wanted
               else ngettext("已停用 %(num)s 个单位", "已停用 %(num)s 个单位", changed), "info")
     return redirect(url_for("units.units", campaign=unit.campaign_id))
+
+
+def _ask_deactivate(unit: Unit, n: int):
+    """The confirmation page for deactivating ``unit`` and the ``n - 1`` active units below it."""
+    if n > 1:
+        question = _("停用%(unit)s及其 %(below)s 个下级单位(共 %(n)s 个)?已有测评和测评票不会删除。",
+                     unit=unit.name, below=n - 1, n=n)
+    else:
+        question = _("停用%(unit)s?已有测评和测评票不会删除。", unit=unit.name)
+    return ask(question, ngettext("停用 %(num)s 个单位", "停用 %(num)s 个单位", n),
+               url_for("units.units", campaign=unit.campaign_id), n)
 
 
 @bp.route("/groups")

@@ -145,6 +145,12 @@ def edit_item(questionnaire: Questionnaire, item: Item, spec: ItemSpec) -> None:
             _drop_if_unused(old_scale)
 
 
+def item_to_delete(questionnaire: Questionnaire, action: str) -> Optional[Item]:
+    """The item ``delete:<id>`` names (None for a move); malformed or foreign ids are refused as in :func:`item_action`."""
+    verb, item = _parse_action(action, lambda item_id: item_of(questionnaire, item_id))
+    return item if verb == "delete" else None
+
+
 def item_action(questionnaire: Questionnaire, action: str) -> str:
     """Move an item up or down, or delete it: ``action`` is ``up:<id>``, ``down:<id>`` or ``delete:<id>``."""
     ensure_editable(questionnaire)

@@ -18,6 +18,7 @@ from surveys.forms import ballot_form_class, field_name
 
 from evaluation.questionnaires import edits, services as service
 from evaluation.accounts.permissions import role_required
+from evaluation.campaigns.confirm import ask, confirmed
 from evaluation.questionnaires.checks import accepted_lines, is_quiz, kinds_for
 from evaluation.questionnaires.forms import KIND_LABELS, POLARITY_LABELS, ActionForm, CopyForm, ItemForm, MetaForm, ScaleForm
 from evaluation.services import ServiceError
@@ -25,6 +26,8 @@ from evaluation.services import ServiceError
 bp = Blueprint("questionnaires", __name__, url_prefix="/admin")
 organiser_only = role_required(Role.ORGANISER)
 SAVED = _l("已保存")
+#: Characters of a question's text quoted on its delete confirmation.
+QUESTION_SHOWN = 60
 
 
 @bp.context_processor
@@ -148,12 +151,19 @@ def meta(questionnaire_id: int):
 @bp.route("/questionnaires/<int:questionnaire_id>/items", methods=["POST"])
 @organiser_only
 def item_action(questionnaire_id: int):
-    """Move an item up or down, or delete it (the button's ``action``)."""
+    """Move an item up or down, or delete it (the button's ``action``).
+
+    Deleting asks first on its own page, naming the question's position and text, and acts only
+    on a confirmation of that position (a question moved meanwhile makes the page ask again).
+    """
     questionnaire = _load(questionnaire_id, edit=True)
     form = ActionForm()
     if not form.validate():
         return _show_page(questionnaire, problem=_first_error(form), status=400)
     try:
+        doomed = edits.item_to_delete(questionnaire, form.action.data)
+        if doomed is not None and len(questionnaire.items) > 1 and not confirmed(doomed.position):
+            return _ask_delete(questionnaire, doomed)
         verb = edits.item_action(questionnaire, form.action.data)
     except edits.NotInQuestionnaire:
         raise
@@ -161,6 +171,14 @@ def item_action(questionnaire_id: int):
         return _show_page(questionnaire, problem=str(error), status=400)
     flash(_("已删除题目") if verb == "delete" else _("已调整顺序"), "success")
     return redirect(url_for(".show", questionnaire_id=questionnaire_id))
+
+
+def _ask_delete(questionnaire: Questionnaire, item):
+    """The confirmation page for deleting ``item``: its position and (the start of) its text."""
+    text = item.text if len(item.text) <= QUESTION_SHOWN else item.text[:QUESTION_SHOWN] + "……"
+    return ask(_("删除第 %(n)s 题“%(text)s”?删除后不能恢复。", n=item.position, text=text),
+               _("删除第 %(n)s 题", n=item.position), url_for(".show", questionnaire_id=questionnaire.id),
+               item.position, changed_note=_("题目顺序已变化,请按下面的新题号重新确认。"))
 
 
 @bp.route("/questionnaires/<int:questionnaire_id>/items/new", methods=["GET", "POST"])

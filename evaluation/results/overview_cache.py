@@ -37,6 +37,8 @@ from models import Campaign
 from evaluation.results.dashboards import campaign_overview
 from evaluation.results.frames import campaign_keys
 
+#: Make-up rows the overview shows; the rest are on the make-up page, linked below them.
+MAKEUP_SHOWN = 10
 #: The DataFrames of campaign_overview(); the page reads their ``*_rows`` instead, so they stay out.
 FRAMES = ("units", "items", "committees", "makeup")
 
@@ -113,20 +115,30 @@ def cached_overview(campaign_id: int, key: str, committee_id: Optional[int] = No
     return _remembered(cache_key(campaign_id, version, *parts), compute)
 
 
+def overview_view(campaign_id: int, requested: Optional[str], committee_id: Optional[int] = None,
+                  group_id: Optional[int] = None, visible: Optional[set[int]] = None, role: str = "organiser",
+                  show_all: bool = False) -> tuple[list[str], Optional[str], Optional[dict]]:
+    """The campaign's questionnaire keys, the one shown (``requested`` if one of them, else the first)
+    and its cached overview parts; no parts when the campaign has no rated questionnaire."""
+    version = data_version(campaign_id)
+    keys = _remembered(cache_key(campaign_id, version, "keys"), lambda: campaign_keys(campaign_id))
+    key = requested if requested in keys else (keys[0] if keys else None)
+    if key is None:
+        return keys, None, None
+    return keys, key, cached_overview(campaign_id, key, committee_id, group_id, visible, role, version, show_all)
+
+
 def overview_body(campaign_id: int, requested: Optional[str], committee_id: Optional[int] = None,
                   group_id: Optional[int] = None, visible: Optional[set[int]] = None,
                   role: str = "organiser", show_all: bool = False) -> tuple[list[str], Optional[str], Optional[Markup]]:
     """The campaign's questionnaire keys, the one shown (``requested`` if it is one of them, else
     the first) and the overview page from its tabs down (``_overview_body.html``), rendered now
     from the cached overview; no body when the campaign has no rated questionnaire."""
-    version = data_version(campaign_id)
-    keys = _remembered(cache_key(campaign_id, version, "keys"), lambda: campaign_keys(campaign_id))
-    key = requested if requested in keys else (keys[0] if keys else None)
-    if key is None:
+    keys, key, view = overview_view(campaign_id, requested, committee_id, group_id, visible, role, show_all)
+    if view is None:
         return keys, None, None
-    view = cached_overview(campaign_id, key, committee_id, group_id, visible, role, version, show_all)
     body = render_template("evaluation/_overview_body.html", view=view, keys=keys, key=key, campaign_id=campaign_id,
                            committee_id=view["committee_id"], group_id=group_id, for_liaison=visible is not None,
-                           show_all=show_all,
+                           show_all=show_all, makeup_shown=MAKEUP_SHOWN,
                            campaign={"id": campaign_id}, organiser=role == "organiser")
     return keys, key, Markup(body)

@@ -23,7 +23,7 @@ from evaluation import bp
 from evaluation.results.dashboards import campaign_overview, unit_detail
 from evaluation.results.makeup import decide_makeup
 from evaluation.campaigns.confirm import ask, confirmed
-from evaluation.results.overview_cache import overview_body
+from evaluation.results.overview_cache import overview_body, overview_view
 from evaluation.accounts.permissions import (
     ALL_ROLES, can_see_campaign, can_see_unit, may_open, role_required, visible_unit_ids,
 )
@@ -142,6 +142,20 @@ def _overview_context(campaign_id: int, memo: bool = True) -> dict:
 def campaign(campaign_id: int):
     """Campaign overview: ranking, heatmap, make-up list, turnout, committees."""
     return render_template("evaluation/overview.html", **_overview_context(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/makeup")
+@role_required(*ALL_ROLES)
+def campaign_makeup(campaign_id: int):
+    """Every unit that needs make-up, with the overview's filters (the overview shows the first few)."""
+    campaign = _campaign_or_404(campaign_id)
+    committee_id = request.args.get("committee", type=db_id)
+    group_id = request.args.get("group", type=db_id)
+    keys, key, view = overview_view(campaign_id, request.args.get("questionnaire"), committee_id, group_id,
+                                    visible_unit_ids(current_user), role=current_user.role.value)
+    return render_template("evaluation/makeup.html", campaign=campaign, key=key, view=view, group_id=group_id,
+                           committee_id=view["committee_id"] if view else None,
+                           organiser=current_user.role is Role.ORGANISER)
 
 
 @bp.route("/campaigns/<int:campaign_id>/report")

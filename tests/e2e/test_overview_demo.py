@@ -77,3 +77,20 @@ def test_all_units_are_one_click_from_the_default_view(demo, server, new_page):
     assert page.locator("#ranking-table tbody tr").count() == demo["n_units"]
     last = page.locator("#ranking-table tbody tr").last
     assert last.locator("td").first.text_content() == "—" and "不作评判" in last.text_content()
+
+
+
+def test_the_make_up_list_is_capped_at_ten_with_a_link_to_all(demo, server, new_page, shot):
+    """The demo's make-up count (the KPI) decides: up to 10 rows shown, and "查看全部" only beyond 10."""
+    page = new_page(viewport=SCREEN)
+    login(page, server, "demo-e2e", DEMO_PASSWORD)
+    page.route("**/plotly.min.js*", lambda route: route.abort())  # the list is the point here
+    page.goto(f"{server}/admin/campaigns/{demo['campaign']}")
+    total = int(re.search(r"(\d+)\s*个需补课", page.locator("ul.kpis").inner_text()).group(1))
+    section = page.locator("section[aria-labelledby=makeup-h]")
+    assert section.locator("table").first.locator("tbody tr").count() == min(total, 10)
+    more = section.get_by_role("link", name=re.compile(r"查看全部 \d+ 个"))
+    assert more.count() == (1 if total > 10 else 0)
+    page.goto(f"{server}/admin/campaigns/{demo['campaign']}/makeup")  # linked when there are more than 10
+    shot(page, "make-up-all")
+    assert page.locator("table.data tbody tr").count() == total

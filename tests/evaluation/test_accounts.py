@@ -85,7 +85,7 @@ def test_deactivated_account_cannot_sign_in_or_use_its_token_and_self_is_protect
     vi = user(app, "vi")
     other = app.test_client()
     login(other, "vi")
-    client.post(f"/admin/users/{vi.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{vi.id}/active", data={"active": "0", "confirm": "vi"})  # as its page states
     assert user(app, "vi").active is False
     assert other.get("/admin/").status_code == 302  # the open session ends too
     assert app.test_client().post("/login", data={"username": "vi", "password": PASSWORD}).status_code == 400

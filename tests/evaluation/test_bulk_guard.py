@@ -43,7 +43,7 @@ def _count(app, *where) -> int:
 
 def test_deactivated_units_get_no_evaluation_and_the_page_says_so(app, client, org):
     gone = org["units"][0]
-    assert client.post(f"/admin/units/{gone}/active", data={"active": "0"}).status_code == 302
+    assert post_confirmed(client, f"/admin/units/{gone}/active", {"active": "0"}).status_code == 302
     response = _create(client, org)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已建立 5 个测评,跳过 0 个" in page and "另有 1 个已停用的单位未建立测评" in page
@@ -54,7 +54,7 @@ def test_deactivated_units_get_no_evaluation_and_the_page_says_so(app, client, o
 def test_bulk_codes_skip_a_unit_deactivated_after_its_evaluation_was_made(app, client, org):
     _create(client, org, open_now="y")
     gone = org["units"][1]
-    client.post(f"/admin/units/{gone}/active", data={"active": "0"})
+    post_confirmed(client, f"/admin/units/{gone}/active", {"active": "0"})
     response = client.post(f"/admin/campaigns/{org['campaign']}/codes", data={
         "questionnaire": "satisfaction", "scope": "all", "groups": [org["groups"]["党员"]], "count": "2",
         "nonce": "n1", "output": "csv", "confirm": "10"})

@@ -9,6 +9,7 @@ import pytest
 
 from extensions import db
 from models import Item, ItemKind, Questionnaire, Scale
+from tests.evaluation.html_forms import post_confirmed
 
 from questionnaire_data import (  # noqa: F401  (organiser and quiz are fixtures)
     BASE, audit, copy, ids, items_of, organiser, quiz, quiz_items, scale_form, snapshot,
@@ -27,7 +28,8 @@ def test_items_reorder_delete_add_and_change_kind(app, organiser, campaign):
     assert organiser.post(f"{BASE}/{qid}/items", data={"action": f"up:{first}"}).status_code == 302
     assert organiser.post(f"{BASE}/{qid}/items", data={"action": f"up:{first}"}).status_code == 302  # at the top
     assert ids(app, qid)["items"][:2] == [first, second]
-    assert organiser.post(f"{BASE}/{qid}/items", data={"action": f"delete:{second}"}).status_code == 302
+    assert organiser.post(f"{BASE}/{qid}/items", data={"action": f"delete:{second}",
+                                                        "confirm": "2"}).status_code  # asked on its own page == 302
     after = items_of(app, qid)
     assert [i[0] for i in after] == [1, 2, 3, 4, 5] and second not in ids(app, qid)["items"]
 
@@ -59,7 +61,7 @@ def test_items_reorder_delete_add_and_change_kind(app, organiser, campaign):
 def test_the_last_item_cannot_be_deleted(app, organiser, campaign):
     qid = copy(organiser, "meeting", "m3")
     for item_id in ids(app, qid)["items"][:-1]:
-        assert organiser.post(f"{BASE}/{qid}/items", data={"action": f"delete:{item_id}"}).status_code == 302
+        assert post_confirmed(organiser, f"{BASE}/{qid}/items", {"action": f"delete:{item_id}"}).status_code == 302
     before = snapshot(app)
     response = organiser.post(f"{BASE}/{qid}/items", data={"action": f"delete:{ids(app, qid)['items'][0]}"})
     assert response.status_code == 400 and "至少要有一道题" in response.get_data(as_text=True)

@@ -10,6 +10,7 @@ import pytest
 from evaluation.services import create_user
 from extensions import db
 from models import User
+from tests.evaluation.html_forms import post_confirmed
 
 PASSWORD = "correct-horse"
 
@@ -67,7 +68,7 @@ def test_disabling_and_resetting_end_the_sessions(accounts):
     again = _signed_in(accounts, "org", "reset-password-1")
     with accounts.app_context():
         org = db.session.scalar(db.select(User).where(User.username == "org"))
-    assert boss.post(f"/admin/users/{org.id}/active", data={"active": "0"}).status_code == 302
+    assert post_confirmed(boss, f"/admin/users/{org.id}/active", {"active": "0"}).status_code == 302
     assert not _opens_admin(again)
 
 

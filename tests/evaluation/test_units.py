@@ -260,7 +260,7 @@ def test_move_refuses_cycles_and_wrong_kinds(app, client, tree):
 
 
 def test_deactivate_takes_the_subtree_and_reactivation_needs_an_active_parent(app, client, tree):
-    client.post(f"/admin/units/{tree['U1']}/active", data={"active": "0"})
+    client.post(f"/admin/units/{tree['U1']}/active", data={"active": "0", "confirm": "2"})  # U1 and B1
     with app.app_context():
         assert [db.session.get(Unit, tree[c]).active for c in ("C1", "U1", "B1")] == [True, False, False]
     refused = client.post(f"/admin/units/{tree['B1']}/active", data={"active": "1"}, follow_redirects=True)

@@ -5,8 +5,8 @@ now shows :data:`evaluation.listing.PER_PAGE` rows a page, found by the search b
 download (in the import sheet's own columns) holds exactly the filtered rows.
 
 Its default order is the tree's (each unit under its parent, depth-first, siblings by code),
-with each unit's depth, its members including the units below it (含下级) and how many units
-sit below it. The tree is walked in memory from one narrow query (:func:`tree_index`); in
+with each unit's depth, its members including the units below it (含下级, :func:`headcount`) and
+how many units sit below it. The tree is walked in memory from one narrow query (:func:`tree_index`); in
 that order the filtered ids are sorted there and one page of full rows is loaded, while any
 other order is the database's, through :func:`evaluation.listing.page_of`.
 """
@@ -53,7 +53,18 @@ class TreeSpot:
     order: int
     depth: int
     below: int  # units below it, at any depth
-    members: int  # its members plus those of every unit below it (含下级)
+    members: int  # its members including the units below it (含下级, :func:`headcount`)
+
+
+def headcount(own: Optional[int], below: list[int]) -> int:
+    """A unit's members including the units below it: its own figure, or theirs added up when that is more.
+
+    Sheets give 人数 one of two ways, and both must add up right: each level its own total
+    (a committee's count already covers its units', as in the demo: 7,314 members at every
+    level) or members only where they belong (branches, the levels above left 0). Adding a
+    unit's own figure to its units' would count the first kind two or three times over.
+    """
+    return max(own or 0, sum(below))
 
 
 def tree_index(campaign_id: int) -> dict[int, TreeSpot]:
@@ -79,7 +90,7 @@ def tree_index(campaign_id: int) -> dict[int, TreeSpot]:
     for row, _depth in reversed(walk):  # children come after their parent: add them up from the end
         kids = children.get(row.id, [])
         below[row.id] = sum(1 + below[kid.id] for kid in kids)
-        members[row.id] = (row.members or 0) + sum(members[kid.id] for kid in kids)
+        members[row.id] = headcount(row.members, [members[kid.id] for kid in kids])
     return {row.id: TreeSpot(order, depth, below[row.id], members[row.id])
             for order, (row, depth) in enumerate(walk)}
 
@@ -135,12 +146,23 @@ def unit_query(campaign_id: int, kind: Optional[str] = None, state: Optional[str
 
 
 def unit_totals(campaign_id: int) -> dict:
-    """Units, active units and the members of active units in the whole campaign (one query)."""
-    n, active, members = db.session.execute(
-        select(func.count(), func.count().filter(Unit.active.is_(True)),
-               func.coalesce(func.sum(Unit.members).filter(Unit.active.is_(True)), 0))
-        .where(Unit.campaign_id == campaign_id)).one()
-    return {"n": n, "active": active, "members": members}
+    """Units, active units and the members of the active units of the whole campaign.
+
+    Members are the active top units' :func:`headcount` over the active units below
+    them, so a total given at every level is counted once (one query of four columns).
+    """
+    rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.members, Unit.active)
+                              .where(Unit.campaign_id == campaign_id)).all()
+    active = {row.id: row for row in rows if row.active}
+    children: dict[Optional[int], list] = {}
+    for row in active.values():
+        children.setdefault(row.parent_id if row.parent_id in active else None, []).append(row)
+
+    def members(row) -> int:
+        return headcount(row.members, [members(kid) for kid in children.get(row.id, [])])
+
+    # (the depth is a campaign's three or four levels: recursion is safe here)
+    return {"n": len(rows), "active": len(active), "members": sum(members(row) for row in children.get(None, []))}
 
 
 def export_table(rows) -> tuple[list[str], list[list]]:

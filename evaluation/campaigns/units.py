@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from ids import get_by_id
-from models import Campaign, Evaluation, Unit, UnitKind
+from models import Campaign, Unit, UnitKind
 
 from evaluation.accounts.audit import record
 from evaluation.accounts.permissions import subtree_ids
@@ -48,12 +48,10 @@ def parent_kind_error(kind: UnitKind, parent_kind: Optional[UnitKind]) -> Option
 
 @dataclass
 class TreeRow:
-    """One line of the units page: the unit, its depth and counts."""
+    """One unit in tree order, with its depth (the move form's parent choices)."""
 
     unit: Unit
     depth: int
-    subtree_members: int
-    evaluations: int
 
 
 def campaign_or_error(campaign_id: Optional[int]) -> Campaign:
@@ -65,32 +63,21 @@ def campaign_or_error(campaign_id: Optional[int]) -> Campaign:
 
 
 def tree_rows(campaign_id: int) -> list[TreeRow]:
-    """The campaign's units depth-first (committee → unit → branch), with member totals.
+    """The campaign's units depth-first (committee → unit → branch), siblings by code.
 
-    One query for the units and one for the evaluation counts; the tree is
-    walked in memory. Units whose parent is missing are listed at the top.
+    One query; the tree is walked in memory. Units whose parent is missing are listed at the top.
+    (The units page has its own narrower walk with counts: :func:`evaluation.campaigns.unit_list.tree_index`.)
     """
     units = list(db.session.scalars(select(Unit).where(Unit.campaign_id == campaign_id).order_by(Unit.code)))
-    counts = dict(db.session.execute(
-        select(Evaluation.unit_id, func.count()).where(Evaluation.campaign_id == campaign_id)
-        .group_by(Evaluation.unit_id)).all())
     ids = {u.id for u in units}
     children: dict[Optional[int], list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
-
-    totals: dict[int, int] = {}
-
-    def total(unit: Unit) -> int:
-        if unit.id not in totals:
-            totals[unit.id] = (unit.members or 0) + sum(total(c) for c in children.get(unit.id, []))
-        return totals[unit.id]
-
     rows: list[TreeRow] = []
     stack = [(u, 0) for u in reversed(children.get(None, []))]
     while stack:
         unit, depth = stack.pop()
-        rows.append(TreeRow(unit, depth, total(unit), counts.get(unit.id, 0)))
+        rows.append(TreeRow(unit, depth))
         stack.extend((c, depth + 1) for c in reversed(children.get(unit.id, [])))
     return rows
 

@@ -51,9 +51,12 @@ def test_tree_order_indents_each_unit_under_its_parent_with_its_counts(app, fore
     html = client.get(f"/admin/units?campaign={forest}").get_data(as_text=True)
     rows = _rows(html)
     assert len(rows) == 50 and "共 93 条" in html
-    assert rows[:5] == [("0", "甲党委", "8", "1"), ("1", "甲单位", "7", "0"),
-                        ("0", "乙党委", str(2 + 30 * (10 + 6)), "90"),  # 30 units and 60 branches below it
-                        ("1", "乙第01单位", "16", "2"), ("2", "乙第01单位1支部", "3", "0")]
+    # 含下级: a unit's own figure, or its units' added up when that is more (甲党委 gives 1, its unit 7;
+    # 乙第01单位 gives 10, more than its branches' 3 + 3; 乙党委 2, its 30 units 300)
+    assert rows[:5] == [("0", "甲党委", "7", "1"), ("1", "甲单位", "7", "0"),
+                        ("0", "乙党委", "300", "90"),  # 30 units and 60 branches below it
+                        ("1", "乙第01单位", "10", "2"), ("2", "乙第01单位1支部", "3", "0")]
+    assert "人数合计 307" in html  # the two committees' 7 + 300, each member once
     assert "<th scope=\"col\" class=\"num\">含下级</th>" in html and "下级单位</th>" in html
     page_two = _rows(client.get(f"/admin/units?campaign={forest}&page=2").get_data(as_text=True))
     assert len(page_two) == 43 and page_two[0][1] == "乙第16单位2支部"  # the tree goes on where page 1 stopped
@@ -79,3 +82,22 @@ def test_the_export_follows_the_tree_order_and_keeps_the_import_columns(app, for
     by_code = csv_rows(client.get(f"/admin/units/export.csv?campaign={forest}&sort=code"))
     assert by_code[-1][0] == "Z1"
     assert client.get(f"/admin/units?campaign={forest}&sort=tree&dir=desc&page=x").status_code == 200
+
+
+def test_a_total_given_at_every_level_is_counted_once(app):
+    """As the demo gives 人数 (a committee's count covers its units', a unit's its branches'): 含下级 and
+    the campaign's total are that count, not two or three times it (the list once said 21,942 for 7,314)."""
+    with app.app_context():
+        campaign = Campaign(name="逐级合计")
+        committee = Unit(campaign=campaign, code="C1", name="丙党委", kind=UnitKind.COMMITTEE, members=20)
+        unit = Unit(campaign=campaign, parent=committee, code="U1", name="丙单位", kind=UnitKind.UNIT, members=20)
+        branches = [Unit(campaign=campaign, parent=unit, code=f"U1-{b}", name=f"丙单位{b}支部",
+                         kind=UnitKind.BRANCH, members=n) for b, n in ((1, 12), (2, 8))]
+        db.session.add_all([committee, unit, *branches])
+        db.session.commit()
+        create_user("org", PASSWORD, "organiser")
+        campaign_id = campaign.id
+    html = signed_in(app, "org").get(f"/admin/units?campaign={campaign_id}").get_data(as_text=True)
+    assert [(n, m) for _d, n, m, _b in _rows(html)] == [("丙党委", "20"), ("丙单位", "20"), ("丙单位1支部", "12"),
+                                                        ("丙单位2支部", "8")]
+    assert "人数合计 20" in html

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, limiter
@@ -127,16 +128,20 @@ def _ballot(row, code: str, stale: CSRFError | None):
     questionnaire = structure.questionnaire(evaluation.questionnaire_id)
     items = questionnaire.items
     submitting = BALLOT_MARK in request.form
-    # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
-    # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)
-    form = structure.form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])(
-        formdata=request.form if submitting else None)
+    form_class = structure.form_class(questionnaire, current_app.config["TEXT_ANSWER_MAX"])
     context = dict(evaluation=evaluation, questionnaire=questionnaire, group=row.rater_group,
-                   form=form, items=items, field_name=field_name, code=format_code(normalise_code(code)),
+                   items=items, field_name=field_name, code=format_code(normalise_code(code)),
                    ballot_mark=BALLOT_MARK)
     if not submitting:
-        return render_template("surveys/ballot.html", items_html=structure.items_html(questionnaire, form, field_name),
-                               **context)
+        # A frozen questionnaire's unfilled items come rendered from the process's store, so the page
+        # needs only the form's CSRF token: no field of any item is bound for it.
+        items_html = structure.items_html(questionnaire, form_class, field_name)
+        form = FlaskForm(formdata=None) if items_html is not None else form_class(formdata=None)
+        return render_template("surveys/ballot.html", items_html=items_html, form=form, **context)
+    # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
+    # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)
+    form = form_class(formdata=request.form)
+    context["form"] = form
     problem = unexpected_fields(request.form, items)
     if problem:
         return render_template("errors/error.html", code=400, title=_("无法提交"), message=problem), 400

@@ -110,18 +110,19 @@ def form_class(view: QuestionnaireView, text_max: int) -> type:
     return cls
 
 
-def items_html(view: QuestionnaireView, form, field_name) -> Optional[Markup]:
+def items_html(view: QuestionnaireView, form_class: type, field_name) -> Optional[Markup]:
     """The unfilled items of a frozen questionnaire, rendered once per language; None otherwise.
 
-    Only for a form with no answers and no errors (a code posted to ``/v`` to open its questionnaire): it
-    is then the same for every rater of the questionnaire. The CSRF token and
-    anything about the unit or rater group are outside this fragment.
+    For a questionnaire opened with no answers and no errors (a code posted to ``/v``): the
+    fragment is then the same for every rater of the questionnaire, so the form's fields are
+    bound (``form_class``) and rendered only the first time. The CSRF token and anything about
+    the unit or rater group are outside this fragment.
     """
-    if not view.frozen or form.errors:
+    if not view.frozen:
         return None
     key = ("html", view.id, str(get_locale()))
     html = _store().get(key)
     if html is None:
-        html = _store()[key] = Markup(render_template("surveys/_items.html", form=form, items=view.items,
-                                                      field_name=field_name))
+        html = _store()[key] = Markup(render_template("surveys/_items.html", form=form_class(formdata=None),
+                                                      items=view.items, field_name=field_name))
     return html

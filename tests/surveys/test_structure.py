@@ -40,8 +40,9 @@ def test_a_frozen_questionnaire_is_read_once_and_renders_the_same(app, client, c
     with app.test_request_context():
         evaluation = db.session.get(Evaluation, campaign["evaluation"])
         view = structure.questionnaire(evaluation.questionnaire_id)
-        form = structure.form_class(view, app.config["TEXT_ANSWER_MAX"])(formdata=None)
-        stored = structure.items_html(view, form, field_name)
+        form_class = structure.form_class(view, app.config["TEXT_ANSWER_MAX"])
+        form = form_class(formdata=None)
+        stored = structure.items_html(view, form_class, field_name)
         from flask import render_template
 
         fresh = render_template("surveys/_items.html", form=form, items=view.items, field_name=field_name)

@@ -105,11 +105,14 @@ def test_postgresql_batches_hide_each_ballot_among_k_and_close_scrubs_the_order(
     arrival = _arrival(app)
     with app.app_context():
         rows = db.session.execute(stamps).all()
-        tally_stamps = db.session.scalar(text(
-            "SELECT count(DISTINCT xmin::text) FROM tally WHERE evaluation_id = :e"), {"e": evaluation})
+        tally_stamps = {table: set(db.session.scalars(text(
+            f"SELECT DISTINCT xmin::text FROM {table} WHERE evaluation_id = :e"), {"e": evaluation}))
+            for table in ("tally", "ballot_tally", "polarity_tally")}
     assert len(rows) == N_TAGGED
-    assert len({xmin for _b, xmin, _c, _t in rows}) == 1  # one stamp for the whole evaluation
-    assert tally_stamps == 1                               # tallies carry no batch history either
+    ballot_stamps = {xmin for _b, xmin, _c, _t in rows}
+    assert len(ballot_stamps) == 1  # one stamp for the whole evaluation
+    # every running tally was rewritten by that same transaction: none carries a count's stamp
+    assert tally_stamps == {table: ballot_stamps for table in tally_stamps}, tally_stamps
     rho = _spearman([arrival[b] for b, *_ in rows], list(range(len(rows))))
     assert abs(rho) < 0.55, rho
 

@@ -43,6 +43,7 @@ def bare_app(database_url):
     from app import create_app
     from conftest import _empty_all_tables
 
+    _empty_all_tables(database_url, catalog=False)
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
     yield application
     with application.app_context():

@@ -140,22 +140,30 @@ def trivial_step(base: str):
 
 def ballot_step(base: str):
     def step(job):
-        code, data = job
-        session = requests.Session()
-        start = time.perf_counter()
-        # as code-link.js posts it: marked "scripted", so the questionnaire answers the post itself (a form
-        # without the mark gets 303 and one more request, the GET that requests then follows)
-        page = session.post(f"{base}/v", data={"code": code, "scripted": "1"}, timeout=120)
-        get_ms = (time.perf_counter() - start) * 1000
-        if page.status_code != 200:
-            return f"GET {page.status_code}", [get_ms]
-        token = TOKEN.search(page.text).group(1)
-        start = time.perf_counter()
-        response = session.post(f"{base}/v", data={**data, "code": code, "ballot": "1", "csrf_token": token},
-                                allow_redirects=False, timeout=120)
-        post_ms = (time.perf_counter() - start) * 1000
-        return ("ok" if response.status_code == 303 else f"POST {response.status_code}"), [get_ms, post_ms]
+        # Each rater's connection is closed when its ballot is done, not left to the garbage collector:
+        # idle keep-alive connections left with gunicorn's workers must not weigh on the baseline run
+        # that follows the ballots.
+        with requests.Session() as session:
+            return _vote(base, session, job)
     return step
+
+
+def _vote(base: str, session: requests.Session, job) -> tuple[str, list[float]]:
+    """One rater: open the questionnaire with the code, then post the ballot; (outcome, request times)."""
+    code, data = job
+    start = time.perf_counter()
+    # as code-link.js posts it: marked "scripted", so the questionnaire answers the post itself (a form
+    # without the mark gets 303 and one more request, the GET that requests then follows)
+    page = session.post(f"{base}/v", data={"code": code, "scripted": "1"}, timeout=120)
+    get_ms = (time.perf_counter() - start) * 1000
+    if page.status_code != 200:
+        return f"GET {page.status_code}", [get_ms]
+    token = TOKEN.search(page.text).group(1)
+    start = time.perf_counter()
+    response = session.post(f"{base}/v", data={**data, "code": code, "ballot": "1", "csrf_token": token},
+                            allow_redirects=False, timeout=120)
+    post_ms = (time.perf_counter() - start) * 1000
+    return ("ok" if response.status_code == 303 else f"POST {response.status_code}"), [get_ms, post_ms]
 
 
 def stored_ballots(url: str) -> int:

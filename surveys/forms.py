@@ -95,9 +95,23 @@ def _field_for(item: Item, text_max: int):
                       invalid_choice_message=INVALID_CHOICE_MSG)
 
 
-def ballot_form_class(questionnaire: Questionnaire, text_max: int) -> type[FlaskForm]:
-    """A FlaskForm subclass with one field per item, named ``item_<id>``."""
+class _NoTokenMeta:
+    """Form options of the rater's ballot form: its view checks the CSRF token itself (``csrf.protect()``)."""
+
+    csrf = False
+
+
+def ballot_form_class(questionnaire: Questionnaire, text_max: int, csrf: bool = True) -> type[FlaskForm]:
+    """A FlaskForm subclass with one field per item, named ``item_<id>``.
+
+    ``csrf=False`` for the rater's form only: ``/v`` runs Flask-WTF's ``csrf.protect()``
+    on every ballot before the form is built (it must tell an expired token from a used
+    code), so a token field would check the same token a second time and sign a new one
+    for nothing. Organiser forms built from a questionnaire (paper entry) keep the field.
+    """
     attrs = {field_name(item): _field_for(item, text_max) for item in questionnaire.items}
+    if not csrf:
+        attrs["Meta"] = _NoTokenMeta
     return type("BallotForm", (FlaskForm,), attrs)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, limiter
@@ -133,10 +132,10 @@ def _ballot(row, code: str, stale: CSRFError | None):
                    items=items, field_name=field_name, code=format_code(normalise_code(code)),
                    ballot_mark=BALLOT_MARK)
     if not submitting:
-        # A frozen questionnaire's unfilled items come rendered from the process's store, so the page
-        # needs only the form's CSRF token: no field of any item is bound for it.
+        # A frozen questionnaire's unfilled items come rendered from the process's store: no form is
+        # bound for the page (the template adds the CSRF token itself).
         items_html = structure.items_html(questionnaire, form_class, field_name)
-        form = FlaskForm(formdata=None) if items_html is not None else form_class(formdata=None)
+        form = None if items_html is not None else form_class(formdata=None)
         return render_template("surveys/ballot.html", items_html=items_html, form=form, **context)
     # The form reads exactly the data ``unexpected_fields`` checks: an HTML form body.
     # (Left to itself Flask-WTF would also read a JSON body, which the strict checks never see.)

@@ -97,16 +97,17 @@ def form_class(view: QuestionnaireView, text_max: int) -> type:
     """The ballot form class of a questionnaire, built once per frozen questionnaire.
 
     A WTForms class holds only unbound field definitions; every request binds
-    its own instance, so sharing the class shares no answers.
+    its own instance, so sharing the class shares no answers. The form has no
+    CSRF field: ``/v`` checks the ballot's token itself (surveys/routes.py).
     """
     from .forms import ballot_form_class
 
     if not view.frozen:
-        return ballot_form_class(view, text_max)
+        return ballot_form_class(view, text_max, csrf=False)
     key = ("form", view.id, text_max)
     cls = _store().get(key)
     if cls is None:
-        cls = _store()[key] = ballot_form_class(view, text_max)
+        cls = _store()[key] = ballot_form_class(view, text_max, csrf=False)
     return cls
 
 

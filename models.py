@@ -352,10 +352,14 @@ class SealedBallot(db.Model):
     """
 
     __tablename__ = "ballot_box"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # Each ballot asks how many sealed ballots its box holds (surveys/box.py, waiting): this index
+    # answers alone, where the index on evaluation_id read every row of the evaluation for its group
+    # and its damaged flag, which SQLite keeps after the ~13 KB ciphertext, in overflow pages.
+    __table_args__ = (Index("ix_ballot_box_waiting", "evaluation_id", "rater_group_id", "damaged"),
+                      {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
     rater_group_id: Mapped[int] = mapped_column(ForeignKey("rater_group.id"))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     damaged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,12 +1,11 @@
 """Redeeming a ballot code: the code turns used and its ballot is sealed into the box, in one transaction.
 
-The one-ballot-per-code guarantee rests on a single conditional UPDATE:
-``status: unused → used`` only where the code is still unused and its
-evaluation still open. The database serialises concurrent UPDATEs of one row
-(PostgreSQL row lock; SQLite's single writer), so exactly one transaction sees
-a changed row and goes on to seal the ballot into ``ballot_box``; the others
-see none and roll back. Either both the code's use and the sealed ballot are
-committed, or neither.
+The one-ballot-per-code guarantee rests on a single conditional UPDATE
+(surveys/redeem.py): ``status: unused → used`` only where the code is still
+unused and its evaluation still open. Exactly one transaction sees a changed
+row and goes on to seal the ballot into ``ballot_box``; the others see none and
+roll back. Either both the code's use and the sealed ballot are committed, or
+neither.
 
 That transaction writes nothing else: no ballot, answer or tally row, and no
 time. Whatever the database keeps beside the columns (PostgreSQL's ``xmin``,
@@ -30,16 +29,15 @@ from typing import Optional, Sequence
 from flask import current_app
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
-from models import (
-    AnalysisReport, BallotCode, CodeStatus, Evaluation, EvaluationStatus, PaperEntry, RaterGroup, SealedBallot, Unit, random_id,
-)
+from models import AnalysisReport, BallotCode, CodeStatus, Evaluation, EvaluationStatus, RaterGroup, Unit, random_id
 
 from . import box, structure
 from .codes import hash_code, normalise_code
+from .redeem import Redeemed, redeem
 from .seal import AnswerRow, padded_size, seal
 
 
@@ -176,49 +174,27 @@ def seal_ballot(evaluation_id: int, rater_group_id: int, answers: Sequence[Answe
 
 
 def claim_and_store(code_hash: str, evaluation_id: int, rater_group_id: int,
-                    answers: Sequence[AnswerRow], sealed: Optional[Sealed] = None) -> bool:
+                    answers: Sequence[AnswerRow], sealed: Optional[Sealed] = None) -> Optional[Redeemed]:
     """Inside the caller's transaction: mark the code used and put its sealed ballot into the box.
 
     This is the redeeming core shared by the rater flow and paper ballots
     (:mod:`evaluation.codes.paper`). It runs the one conditional UPDATE (unused →
     used, only while the evaluation is open and its window not over, and only
-    for the code's own evaluation and rater group); when that changes no row it
-    returns False having written nothing, and the caller rolls back. Otherwise
-    it inserts the sealed ballot into ``ballot_box`` — the only other write —
-    and deletes any paper entries (纸质票录入) still held for the code, so no
-    row linking the code to answers outlives the redemption. No ballot, answer
-    or tally is written here: counting (surveys/box.py) does that later, in
-    batches. The caller commits — together with anything else it added, such
-    as an audit entry — or rolls back.
+    for the code's own evaluation and rater group, surveys/redeem.py); when that
+    changes no row it returns None having written nothing, and the caller rolls
+    back. Otherwise it inserts the sealed ballot into ``ballot_box`` — the only
+    other write — and deletes any paper entries (纸质票录入) still held for the
+    code, so no row linking the code to answers outlives the redemption. No
+    ballot, answer or tally is written here: counting (surveys/box.py) does that
+    later, in batches; the result says whether this ballot completed one. The
+    caller commits — together with anything else it added, such as an audit
+    entry — or rolls back.
     """
     sealed = sealed or seal_ballot(evaluation_id, rater_group_id, answers)
     # Flush first: rows a caller added (a paper entry) must be written before the DELETE.
     db.session.flush()
-    conn = db.session.connection()
-    # (UPDATE reserves the column names for its SET clause, hence the b_ names.)
-    key = {"b_code": code_hash, "b_evaluation": evaluation_id, "b_group": rater_group_id, "b_now": _now()}
-    if conn.execute(_CLAIM, key).rowcount != 1:
-        return False
-    conn.execute(_INSERT_SEALED, {"id": sealed.box_id, "evaluation_id": evaluation_id,
-                                  "rater_group_id": rater_group_id, "sealed": sealed.sealed, "damaged": False})
-    if conn.execute(_PAPER_HELD, key).first() is not None:
-        conn.execute(_DELETE_PAPER, key)
-    return True
-
-
-# The redeeming statements, built once: a ballot binds only its values, and SQLAlchemy
-# reuses each statement's compiled form instead of building and keying a new one per ballot.
-_OPEN = exists().where(Evaluation.id == BallotCode.evaluation_id, Evaluation.status == EvaluationStatus.OPEN,
-                       or_(Evaluation.closes_at.is_(None), Evaluation.closes_at > bindparam("b_now")))
-_CLAIM = (update(BallotCode)
-          .where(BallotCode.code_hash == bindparam("b_code"), BallotCode.status == CodeStatus.UNUSED,
-                 BallotCode.evaluation_id == bindparam("b_evaluation"),
-                 BallotCode.rater_group_id == bindparam("b_group"), _OPEN)
-          .values(status=CodeStatus.USED))
-_INSERT_SEALED = insert(SealedBallot)
-# Paper entries are rare: look before deleting, so an online ballot's transaction writes exactly two rows.
-_PAPER_HELD = select(PaperEntry.id).where(PaperEntry.code_hash == bindparam("b_code")).limit(1)
-_DELETE_PAPER = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_code"))
+    return redeem(db.session.connection(), code_hash, evaluation_id, rater_group_id, sealed.box_id, sealed.sealed,
+                  _now())
 
 
 def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
@@ -244,13 +220,12 @@ def submit_ballot(code_hash: str, evaluation_id: int, rater_group_id: int,
         session.rollback()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if not claim_and_store(code_hash, evaluation_id, rater_group_id, answers, sealed):
+            redeemed = claim_and_store(code_hash, evaluation_id, rater_group_id, answers, sealed)
+            if redeemed is None:
                 session.rollback()
                 return SubmitResult.REJECTED
-            # a read, in the same transaction: whether this ballot completes a batch to count
-            due = box.is_due(evaluation_id, rater_group_id)
             session.commit()
-            if due:
+            if redeemed.due:
                 count_due(evaluation_id, rater_group_id)
             return SubmitResult.STORED
         except SQLAlchemyError as error:

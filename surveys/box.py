@@ -128,20 +128,22 @@ def count(evaluation_id: int, rater_group_id: int, final: bool = False) -> Count
     return Counted(len(batch), len(damaged), len(readable) - len(batch))
 
 
-_DUE = (select(func.count(), select(Evaluation.min_ballots).where(Evaluation.id == bindparam("e")).scalar_subquery())
-        .select_from(SealedBallot)
-        .where(SealedBallot.evaluation_id == bindparam("e"), SealedBallot.rater_group_id == bindparam("g"),
-               SealedBallot.damaged.is_(False)))
+#: How many readable sealed ballots wait in the box of ``b_evaluation`` × ``b_group`` (a count in
+#: the index ix_ballot_box_waiting alone); the redeeming transaction reads it with the evaluation's k.
+WAITING = (select(func.count()).select_from(SealedBallot)
+           .where(SealedBallot.evaluation_id == bindparam("b_evaluation"),
+                  SealedBallot.rater_group_id == bindparam("b_group"), SealedBallot.damaged.is_(False))
+           .scalar_subquery())
+MIN_BALLOTS = select(Evaluation.min_ballots).where(Evaluation.id == bindparam("b_evaluation")).scalar_subquery()
 
 
-def is_due(evaluation_id: int, rater_group_id: int) -> bool:
-    """True if the box of this evaluation × group holds 2k or more: one cheap read, in the caller's transaction.
+def is_due(waiting: int, min_ballots) -> bool:
+    """True if a box holding ``waiting`` readable ballots has a batch to count: 2k or more.
 
     Most ballots complete no batch: they should not pay for a write lock and a
     decryption of the whole box. :func:`count` checks again under its lock.
     """
-    sealed, min_ballots = db.session.execute(_DUE, {"e": evaluation_id, "g": rater_group_id}).one()
-    return sealed >= 2 * batch_size(min_ballots)
+    return waiting >= 2 * batch_size(min_ballots)
 
 
 def _set_damaged(evaluation_id: int, rater_group_id: int, box_ids: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import event, func, select, text, update
@@ -43,25 +44,39 @@ def _counted(app) -> int:
 # --- the redeeming transaction ----------------------------------------------------------------
 
 
+def _every_row(app) -> dict[str, set]:
+    """Every row of every table, as a set per table."""
+    with app.app_context():
+        return {table.name: {tuple(map(repr, row)) for row in db.session.execute(select(table))}
+                for table in db.metadata.sorted_tables}
+
+
 def test_a_ballots_transaction_writes_only_the_used_code_and_one_sealed_row(app, client, campaign, issue,
                                                                            answers_for):
-    """Every statement that changes data while a ballot is redeemed: exactly the code's UPDATE and the box INSERT."""
+    """What a ballot changes in the database, table by table: the code's status and one sealed row, nothing else."""
     code = issue(campaign["evaluation"])[0]
     data = answers_for(campaign["evaluation"], choice=2, text="秘密意见")
+    before = _every_row(app)
     writes = []
     with app.app_context():
         engine = db.engine
 
         def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-            if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE")):
-                writes.append(" ".join(statement.split()[:3]).upper())
+            # Every data-changing clause, a PostgreSQL WITH's included.
+            writes.extend(f"{verb} {table}" for verb, table in re.findall(
+                r"\b(UPDATE|INSERT INTO|DELETE FROM)\s+\"?(\w+)", statement, flags=re.IGNORECASE))
 
         event.listen(engine, "before_cursor_execute", record)
         try:
             assert vote(client, code, data).status_code == 303
         finally:
             event.remove(engine, "before_cursor_execute", record)
-    assert [w.replace('"', "") for w in writes] == ["UPDATE BALLOT_CODE SET", "INSERT INTO BALLOT_BOX"], writes
+    after = _every_row(app)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"ballot_code", "ballot_box"}, changed
+    assert len(after["ballot_code"] - before["ballot_code"]) == 1 and len(after["ballot_box"]) == 1
+    # No statement even tries another table: a paper entry held for the code is the one other thing removed.
+    assert set(writes) <= {"UPDATE ballot_code", "INSERT INTO ballot_box", "DELETE FROM paper_entry"}, writes
     assert _sealed(app) == 1 and _counted(app) == 0
 
 

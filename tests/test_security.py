@@ -66,3 +66,16 @@ def test_code_in_the_url_never_leaves_through_referer_or_links(client, campaign,
     # no link or resource on the ballot page points off-site
     for url in re.findall(r'(?:href|src|action)="([^"]+)"', html):
         assert url.startswith("/") or url.startswith("data:") or url.startswith("#"), url
+
+
+def test_a_raters_session_is_not_rewritten_on_every_request(csrf_app, campaign, issue):
+    """Flask-Login's session protection is for signed-in sessions: a rater's cookie (its token, its
+    code) is sent back only when the app changes it, and no response clears a remember-me cookie."""
+    code = issue(campaign["evaluation"], "党员", 1)[0]
+    client = csrf_app.test_client()
+    opened = client.post("/v", data={"code": code, "scripted": "1"})
+    assert opened.status_code == 200 and any(c.startswith("session=") for c in _set_cookie_headers(opened))
+    for response in (client.get("/v/questionnaire"), client.get("/thanks")):
+        assert response.status_code == 200
+        assert _set_cookie_headers(response) == [], _set_cookie_headers(response)
+    assert "remember_token" not in " ".join(_set_cookie_headers(opened))

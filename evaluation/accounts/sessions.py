@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Optional
 
 from flask import Flask, current_app, request, session
 
@@ -37,8 +38,16 @@ def load_user(user_id: str):
     return user
 
 
-def session_identifier() -> str:
-    """Flask-Login's session fingerprint, from the trusted client address and the user agent."""
+def session_identifier() -> Optional[str]:
+    """Flask-Login's session fingerprint, from the trusted client address and the user agent.
+
+    Only a signed-in session has one to protect. Flask-Login checks any non-empty
+    session, so without this a rater's session (its CSRF token, its open code),
+    which never holds one, "failed" the check on every request: the cookie was
+    re-signed and an expired ``remember_token`` cookie sent with each response.
+    """
+    if "_user_id" not in session:  # login_user sets it before asking for the fingerprint
+        return session.get("_id")
     agent = request.headers.get("User-Agent", "")
     return hashlib.sha512(f"{request.remote_addr}|{agent}".encode("utf-8", "replace")).hexdigest()
 

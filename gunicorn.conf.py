@@ -30,6 +30,13 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take a server down.
 max_requests = 2000
 max_requests_jitter = 200
+# The app is built once, in the master, and each worker is a fork of it. A worker that starts
+# (or replaces a recycled one) is ready at once instead of spending ~1.9 s of CPU importing
+# and building the app while its requests wait; workers serving about equally many requests
+# reach max_requests together, so without this a two-worker server stalled for seconds
+# (bench/README.md, section 2). Nothing opens a connection while the app is built; post_fork
+# drops any pooled one all the same, so no two processes share one.
+preload_app = True
 # Access log without query strings or client addresses: an old slip's rater URL /v/<code>
 # carries a secret code, so the path is not logged either (see docs/security.md).
 accesslog = os.environ.get("CEPING_ACCESS_LOG", "-")
@@ -52,3 +59,13 @@ def on_starting(server) -> None:
         if os.environ.get("CEPING_ENV") == "production":
             raise RuntimeError(message)  # gunicorn prints it and exits with status 1
         server.log.warning("WARNING: " + message)
+
+
+def post_fork(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
+    """A new worker starts with empty database pools: connections must never cross a fork."""
+    from extensions import db
+
+    app = worker.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)  # leave the parent's sockets alone, forget them here

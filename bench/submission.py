@@ -7,15 +7,23 @@ For each ``--db`` (emptied and rebuilt): a campaign of 272 units with open
 satisfaction evaluations for 3 rater groups; ``--ballots`` codes issued with
 ``evaluation.services.issue_codes``, spread over the evaluations × groups the way
 bench.generate spreads ballots (big and small units). Then gunicorn starts with
-``gunicorn.conf.py`` (2 workers, limits off) and ``--clients`` threads run:
+``gunicorn.conf.py`` (2 workers, limits off) and ``--clients`` threads run, in
+``--rounds`` interleaved rounds (each round 1/R of the work, the order of the two
+kinds swapped every other round):
 
-1. *trivial*: each iteration is two GETs of ``/thanks`` (the cheapest page: a
-   template, no database) — as many iterations as there are ballots;
-2. *submission*: each virtual rater opens its questionnaire (POST of the code to
-   ``/v`` marked as sent by a browser running scripts, as a slip's link does; takes
-   the CSRF token) and posts a complete ballot (POST, expects 303) with its own code
-   in the body;
-3. *trivial* again (the machine is shared; the two baseline runs bracket it).
+* *trivial*: each iteration is two GETs of ``/thanks`` (the cheapest page: a
+  template, no database) — as many iterations as there are ballots in all;
+* *submission*: each virtual rater opens its questionnaire (POST of the code to
+  ``/v`` marked as sent by a browser running scripts, as a slip's link does; takes
+  the CSRF token) and posts a complete ballot (POST, expects 303) with its own code
+  in the body.
+
+The machines these figures come from change speed by tens of percent within a
+minute (bench/README.md, section 2); interleaving lets that drift weigh on both
+kinds alike, where one baseline run before and one after the ballots gave ratios
+that moved from 0.35 to 0.48 between runs of the same code. Throughputs are the
+totals over all rounds (work ÷ time); the ratio's spread over the rounds is
+printed beside it.
 
 Reported: iterations/s (ballots/s), latency p50/p95 per iteration and per
 request, errors (anything but 200/303, or an exception), and stored ballots
@@ -120,7 +128,21 @@ def run_load(n_clients: int, jobs: list, step) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
-    return {"n": len(jobs), "wall_s": wall, "per_s": len(jobs) / wall, "outcomes": outcomes,
+    return summary([{"n": len(jobs), "wall_s": wall, "outcomes": outcomes, "iterations": iterations,
+                     "requests": requests_ms}])
+
+
+def summary(runs: list[dict]) -> dict:
+    """Several runs of one kind as one: work ÷ time, outcomes added up, percentiles over every latency."""
+    iterations = [ms for run in runs for ms in run["iterations"]]
+    requests_ms = [ms for run in runs for ms in run["requests"]]
+    outcomes: dict = {}
+    for run in runs:
+        for outcome, count in run["outcomes"].items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    n, wall = sum(run["n"] for run in runs), sum(run["wall_s"] for run in runs)
+    return {"n": n, "wall_s": wall, "per_s": n / wall, "outcomes": outcomes, "iterations": iterations,
+            "requests": requests_ms, "rounds": [run["n"] / run["wall_s"] for run in runs],
             "p50": percentile(iterations, 50), "p95": percentile(iterations, 95),
             "req_p50": percentile(requests_ms, 50), "req_p95": percentile(requests_ms, 95)}
 
@@ -183,34 +205,41 @@ def stored_ballots(url: str) -> int:
 
 def measure(url: str, args) -> dict:
     jobs, _ = setup(url, args.ballots, args.scenario, args.prefill, args.seed)
+    size = -(-len(jobs) // args.rounds)
+    trivial, ballots = [], []
     with Server(url, workers=args.workers) as server:
-        before = run_load(args.clients, range(len(jobs)), trivial_step(server.base))
-        ballots = run_load(args.clients, jobs, ballot_step(server.base))
-        after = run_load(args.clients, range(len(jobs)), trivial_step(server.base))
+        for r, start in enumerate(range(0, len(jobs), size)):
+            chunk = jobs[start:start + size]
+            kinds = [(trivial, range(len(chunk)), trivial_step(server.base)),
+                     (ballots, chunk, ballot_step(server.base))]
+            for runs, work, step in (kinds if r % 2 == 0 else kinds[::-1]):
+                runs.append(run_load(args.clients, work, step))
         log = server.read_log()
-    accepted = ballots["outcomes"].get("ok", 0)
+    trivial_all, ballots_all = summary(trivial), summary(ballots)
+    accepted = ballots_all["outcomes"].get("ok", 0)
     stored = stored_ballots(url)
-    errors = sum(v for k, v in ballots["outcomes"].items() if k != "ok")
-    errors += sum(v for r in (before, after) for k, v in r["outcomes"].items() if k != "ok")
+    errors = sum(v for r in (trivial_all, ballots_all) for k, v in r["outcomes"].items() if k != "ok")
     return {"engine": engine_name(url), "scenario": args.scenario + (f" +{args.prefill} used" if args.prefill else ""),
-            "before": before, "ballots": ballots, "after": after, "accepted": accepted, "stored": stored,
+            "trivial": trivial_all, "ballots": ballots_all, "accepted": accepted, "stored": stored,
+            "round_ratios": [b["per_s"] / t["per_s"] for t, b in zip(trivial, ballots)],
             "errors": errors, "log_errors": log.count("Traceback") + log.count("WORKER TIMEOUT")}
 
 
 def report(rows: list[dict], clients: int) -> None:
     print()
-    print("| engine | scenario | ballots | ballots/s | rater p50 / p95 ms (GET+POST) | request p50 / p95 ms "
-          "| trivial iterations/s (before, after) | trivial request p50 / p95 ms | ratio | errors "
+    print("| engine | scenario | ballots | ballots/s | rater p50 / p95 ms (open+post) | request p50 / p95 ms "
+          "| trivial iterations/s (rounds) | trivial request p50 / p95 ms | ratio (rounds) | errors "
           "| stored = accepted |")
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for r in rows:
-        b, t1, t2 = r["ballots"], r["before"], r["after"]
-        trivial = (t1["per_s"] + t2["per_s"]) / 2
+        b, t, ratios = r["ballots"], r["trivial"], r["round_ratios"]
         print(f"| {r['engine']} | {r['scenario']} | {b['n']:,} | {b['per_s']:.1f} | {b['p50']:.0f} / {b['p95']:.0f} "
-              f"| {b['req_p50']:.0f} / {b['req_p95']:.0f} | {trivial:.1f} ({t1['per_s']:.1f}, {t2['per_s']:.1f}) "
-              f"| {t1['req_p50']:.0f} / {max(t1['req_p95'], t2['req_p95']):.0f} | {b['per_s'] / trivial:.2f} "
+              f"| {b['req_p50']:.0f} / {b['req_p95']:.0f} | {t['per_s']:.1f} ({min(t['rounds']):.0f}–{max(t['rounds']):.0f}) "
+              f"| {t['req_p50']:.0f} / {t['req_p95']:.0f} | **{b['per_s'] / t['per_s']:.2f}** "
+              f"({min(ratios):.2f}–{max(ratios):.2f}) "
               f"| {r['errors']} | {r['stored']:,} = {r['accepted']:,} {'✓' if r['stored'] == r['accepted'] else '✗'} |")
-    print(f"\n{clients} concurrent clients; each trivial iteration is 2 GETs of {TRIVIAL}, each ballot a GET and a POST.")
+    print(f"\n{clients} concurrent clients; each trivial iteration is 2 GETs of {TRIVIAL}, each ballot an open "
+          f"(scripted code post) and a ballot post; {len(rows[0]['round_ratios'])} interleaved rounds.")
     for r in rows:
         print(f"  {r['engine']}: outcomes {r['ballots']['outcomes']}, server log tracebacks/timeouts {r['log_errors']}")
 
@@ -221,6 +250,7 @@ def main(argv=None) -> None:
     parser.add_argument("--ballots", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of trivial pages and ballots")
     parser.add_argument("--scenario", choices=["campaign", "one-group"], default="campaign")
     parser.add_argument("--prefill", type=int, default=0, help="used codes already in the hot group (one-group)")
     parser.add_argument("--seed", type=int, default=11)

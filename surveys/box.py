@@ -128,15 +128,6 @@ def count(evaluation_id: int, rater_group_id: int, final: bool = False) -> Count
     return Counted(len(batch), len(damaged), len(readable) - len(batch))
 
 
-#: How many readable sealed ballots wait in the box of ``b_evaluation`` × ``b_group`` (a count in
-#: the index ix_ballot_box_waiting alone); the redeeming transaction reads it with the evaluation's k.
-WAITING = (select(func.count()).select_from(SealedBallot)
-           .where(SealedBallot.evaluation_id == bindparam("b_evaluation"),
-                  SealedBallot.rater_group_id == bindparam("b_group"), SealedBallot.damaged.is_(False))
-           .scalar_subquery())
-MIN_BALLOTS = select(Evaluation.min_ballots).where(Evaluation.id == bindparam("b_evaluation")).scalar_subquery()
-
-
 def is_due(waiting: int, min_ballots) -> bool:
     """True if a box holding ``waiting`` readable ballots has a batch to count: 2k or more.
 

@@ -71,10 +71,17 @@ _CLAIM = (update(BallotCode)
                  BallotCode.rater_group_id == bindparam("b_group"), _OPEN)
           .values(status=CodeStatus.USED))
 _INSERT_SEALED = insert(SealedBallot)
+# How many readable sealed ballots wait in this evaluation × group's box (counted in the index
+# ix_ballot_box_waiting alone), and the evaluation's k: whether this ballot completes a batch.
+_WAITING = (select(func.count()).select_from(SealedBallot)
+            .where(SealedBallot.evaluation_id == bindparam("b_evaluation"),
+                   SealedBallot.rater_group_id == bindparam("b_group"), SealedBallot.damaged.is_(False))
+            .scalar_subquery())
+_MIN_BALLOTS = select(Evaluation.min_ballots).where(Evaluation.id == bindparam("b_evaluation")).scalar_subquery()
 # One read after the INSERT answers both remaining questions: is a paper entry held for the code (rare:
 # look before deleting), and does the box now hold a batch to count.
 _AFTER = select(exists().where(PaperEntry.code_hash == bindparam("b_code")).label("paper_held"),
-                box.WAITING.label("waiting"), box.MIN_BALLOTS.label("min_ballots"))
+                _WAITING.label("waiting"), _MIN_BALLOTS.label("min_ballots"))
 _DELETE_PAPER = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_code"))
 
 
@@ -91,7 +98,7 @@ def _one_statement():
     paper = delete(PaperEntry).where(PaperEntry.code_hash == bindparam("b_code"),
                                      exists(select(claimed.c.code_hash))).cte("paper")
     return select(select(func.count()).select_from(stored).scalar_subquery().label("stored"),
-                  box.WAITING.label("waiting"), box.MIN_BALLOTS.label("min_ballots")).add_cte(paper)
+                  _WAITING.label("waiting"), _MIN_BALLOTS.label("min_ballots")).add_cte(paper)
 
 
 _REDEEM = _one_statement()
